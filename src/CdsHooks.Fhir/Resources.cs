@@ -1,0 +1,249 @@
+using System.Text.Json.Serialization;
+
+namespace CdsHooks.Fhir;
+
+/// <summary>Base of every FHIR resource. JSON (de)serialisation dispatches on <c>resourceType</c> via <see cref="ResourceJsonConverter"/>.</summary>
+public abstract class Resource
+{
+    [JsonPropertyOrder(-10)]
+    public abstract string ResourceType { get; }
+
+    [JsonPropertyOrder(-9)]
+    public string? Id { get; set; }
+
+    [JsonPropertyOrder(-8)]
+    public Meta? Meta { get; set; }
+
+    /// <summary>"Type/id", the form CDS Hooks uses in <c>selections</c>.</summary>
+    [JsonIgnore]
+    public string? TypedId => Id is null ? null : ResourceType + "/" + Id;
+}
+
+public abstract class DomainResource : Resource
+{
+    [JsonPropertyOrder(-7)]
+    public Narrative? Text { get; set; }
+
+    [JsonConverter(typeof(TolerantListConverter<Resource>))]
+    public List<Resource>? Contained { get; set; }
+
+    /// <summary>Resolves a local reference such as <c>#med1</c> against <see cref="Contained"/>.</summary>
+    public Resource? FindContained(string localReference)
+    {
+        if (Contained is null || localReference.Length < 2 || localReference[0] != '#') return null;
+        var id = localReference.AsSpan(1);
+        foreach (var r in Contained)
+        {
+            if (id.SequenceEqual(r.Id)) return r;
+        }
+        return null;
+    }
+}
+
+/// <summary>A resource type this model does not know (NutritionOrder, ...). Kept so selections can point at it.</summary>
+public sealed class UnknownResource : Resource
+{
+    private readonly string _resourceType;
+
+    public UnknownResource(string resourceType) => _resourceType = resourceType;
+
+    public override string ResourceType => _resourceType;
+}
+
+public sealed class Bundle : Resource
+{
+    public override string ResourceType => "Bundle";
+    public string? Type { get; set; }
+    public int? Total { get; set; }
+    [JsonConverter(typeof(TolerantListConverter<BundleLink>))]
+    public List<BundleLink>? Link { get; set; }
+    [JsonConverter(typeof(TolerantListConverter<BundleEntry>))]
+    public List<BundleEntry>? Entry { get; set; }
+
+    /// <summary>The URL of the next page, when the server paged the result.</summary>
+    public string? NextLink()
+    {
+        if (Link is null) return null;
+        foreach (var l in Link)
+        {
+            if (l.Relation == "next" && !string.IsNullOrEmpty(l.Url)) return l.Url;
+        }
+        return null;
+    }
+
+    public IEnumerable<T> ResourcesOf<T>() where T : Resource
+    {
+        if (Entry is null) yield break;
+        foreach (var e in Entry)
+        {
+            if (e.Resource is T t) yield return t;
+        }
+    }
+}
+
+public sealed class BundleLink
+{
+    public string? Relation { get; set; }
+    public string? Url { get; set; }
+}
+
+public sealed class BundleEntry
+{
+    public string? FullUrl { get; set; }
+    public Resource? Resource { get; set; }
+}
+
+public sealed class Patient : DomainResource
+{
+    public override string ResourceType => "Patient";
+    public string? Gender { get; set; }
+    public string? BirthDate { get; set; }
+    public bool? DeceasedBoolean { get; set; }
+    public string? DeceasedDateTime { get; set; }
+}
+
+public sealed class Observation : DomainResource
+{
+    public override string ResourceType => "Observation";
+    public string? Status { get; set; }
+    [JsonConverter(typeof(TolerantListConverter<CodeableConcept>))]
+    public List<CodeableConcept>? Category { get; set; }
+    public CodeableConcept? Code { get; set; }
+    public Reference? Subject { get; set; }
+
+    // effective[x]
+    public string? EffectiveDateTime { get; set; }
+    public Period? EffectivePeriod { get; set; }
+    public string? EffectiveInstant { get; set; }
+    public string? Issued { get; set; }
+
+    // value[x]: the choices a lab result can take
+    public Quantity? ValueQuantity { get; set; }
+    public string? ValueString { get; set; }
+    public CodeableConcept? ValueCodeableConcept { get; set; }
+    public CodeableConcept? DataAbsentReason { get; set; }
+
+    /// <summary>The clinically relevant time: effective[x], falling back to issued (FHIR R4 Observation).</summary>
+    public DateTimeOffset? When()
+    {
+        return FhirDateTime.TryParse(EffectiveDateTime)
+            ?? FhirDateTime.TryParse(EffectiveInstant)
+            ?? FhirDateTime.TryParse(EffectivePeriod?.End)
+            ?? FhirDateTime.TryParse(EffectivePeriod?.Start)
+            ?? FhirDateTime.TryParse(Issued);
+    }
+}
+
+public sealed class Condition : DomainResource
+{
+    public override string ResourceType => "Condition";
+    public CodeableConcept? ClinicalStatus { get; set; }
+    public CodeableConcept? VerificationStatus { get; set; }
+    [JsonConverter(typeof(TolerantListConverter<CodeableConcept>))]
+    public List<CodeableConcept>? Category { get; set; }
+    public CodeableConcept? Code { get; set; }
+    public Reference? Subject { get; set; }
+
+    // onset[x]
+    public string? OnsetDateTime { get; set; }
+    public Period? OnsetPeriod { get; set; }
+    public string? OnsetString { get; set; }
+    public string? RecordedDate { get; set; }
+
+    // abatement[x]
+    public string? AbatementDateTime { get; set; }
+    public string? AbatementString { get; set; }
+}
+
+/// <summary>Shared by MedicationRequest and MedicationStatement: the medication[x] choice.</summary>
+public abstract class MedicationUse : DomainResource
+{
+    public string? Status { get; set; }
+    public CodeableConcept? MedicationCodeableConcept { get; set; }
+    public Reference? MedicationReference { get; set; }
+    public Reference? Subject { get; set; }
+}
+
+public sealed class MedicationRequest : MedicationUse
+{
+    public override string ResourceType => "MedicationRequest";
+    public string? Intent { get; set; }
+    public string? AuthoredOn { get; set; }
+    [JsonConverter(typeof(TolerantListConverter<Dosage>))]
+    public List<Dosage>? DosageInstruction { get; set; }
+    [JsonConverter(typeof(TolerantListConverter<CodeableConcept>))]
+    public List<CodeableConcept>? ReasonCode { get; set; }
+    [JsonConverter(typeof(TolerantListConverter<Annotation>))]
+    public List<Annotation>? Note { get; set; }
+}
+
+public sealed class MedicationStatement : MedicationUse
+{
+    public override string ResourceType => "MedicationStatement";
+    public string? EffectiveDateTime { get; set; }
+    public Period? EffectivePeriod { get; set; }
+    public string? DateAsserted { get; set; }
+    [JsonConverter(typeof(TolerantListConverter<Dosage>))]
+    public List<Dosage>? Dosage { get; set; }
+}
+
+public sealed class Medication : DomainResource
+{
+    public override string ResourceType => "Medication";
+    public CodeableConcept? Code { get; set; }
+    public string? Status { get; set; }
+    public CodeableConcept? Form { get; set; }
+    [JsonConverter(typeof(TolerantListConverter<MedicationIngredient>))]
+    public List<MedicationIngredient>? Ingredient { get; set; }
+}
+
+public sealed class MedicationIngredient
+{
+    // item[x]
+    public CodeableConcept? ItemCodeableConcept { get; set; }
+    public Reference? ItemReference { get; set; }
+    public bool? IsActive { get; set; }
+}
+
+public sealed class ServiceRequest : DomainResource
+{
+    public override string ResourceType => "ServiceRequest";
+    public string? Status { get; set; }
+    public string? Intent { get; set; }
+    [JsonConverter(typeof(TolerantListConverter<CodeableConcept>))]
+    public List<CodeableConcept>? Category { get; set; }
+    public string? Priority { get; set; }
+    public CodeableConcept? Code { get; set; }
+    public Reference? Subject { get; set; }
+    public Reference? Encounter { get; set; }
+    public string? AuthoredOn { get; set; }
+    public Reference? Requester { get; set; }
+    [JsonConverter(typeof(TolerantListConverter<CodeableConcept>))]
+    public List<CodeableConcept>? ReasonCode { get; set; }
+    [JsonConverter(typeof(TolerantListConverter<Annotation>))]
+    public List<Annotation>? Note { get; set; }
+    public string? PatientInstruction { get; set; }
+}
+
+public sealed class OperationOutcome : DomainResource
+{
+    public override string ResourceType => "OperationOutcome";
+    [JsonConverter(typeof(TolerantListConverter<OperationOutcomeIssue>))]
+    public List<OperationOutcomeIssue>? Issue { get; set; }
+
+    public static OperationOutcome Single(string severity, string code, string diagnostics, params string[] expression) => new()
+    {
+        Issue = [new OperationOutcomeIssue { Severity = severity, Code = code, Diagnostics = diagnostics, Expression = expression.Length > 0 ? [.. expression] : null }],
+    };
+}
+
+public sealed class OperationOutcomeIssue
+{
+    /// <summary>fatal | error | warning | information</summary>
+    public string? Severity { get; set; }
+    /// <summary>An IssueType code: invalid, not-found, processing, timeout, security, ...</summary>
+    public string? Code { get; set; }
+    public CodeableConcept? Details { get; set; }
+    public string? Diagnostics { get; set; }
+    public List<string>? Expression { get; set; }
+}

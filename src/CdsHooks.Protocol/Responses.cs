@@ -1,0 +1,90 @@
+using System.Text.Json.Serialization;
+using CdsHooks.Fhir;
+
+namespace CdsHooks.Protocol;
+
+/// <summary>The service's answer. <c>{"cards": []}</c> means "no guidance" and is always written.</summary>
+public sealed class CdsResponse
+{
+    public List<Card> Cards { get; set; } = [];
+    public List<CdsAction>? SystemActions { get; set; }
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<Indicator>))]
+public enum Indicator
+{
+    [JsonStringEnumMemberName("info")] Info,
+    [JsonStringEnumMemberName("warning")] Warning,
+    [JsonStringEnumMemberName("critical")] Critical,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<SelectionBehavior>))]
+public enum SelectionBehavior
+{
+    [JsonStringEnumMemberName("at-most-one")] AtMostOne,
+    [JsonStringEnumMemberName("any")] Any,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<ActionType>))]
+public enum ActionType
+{
+    [JsonStringEnumMemberName("create")] Create,
+    [JsonStringEnumMemberName("update")] Update,
+    [JsonStringEnumMemberName("delete")] Delete,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<LinkType>))]
+public enum LinkType
+{
+    [JsonStringEnumMemberName("absolute")] Absolute,
+    [JsonStringEnumMemberName("smart")] Smart,
+}
+
+public sealed class Card
+{
+    public string? Uuid { get; set; }
+    /// <summary>Under 140 characters (spec).</summary>
+    public required string Summary { get; set; }
+    /// <summary>GitHub-flavoured Markdown.</summary>
+    public string? Detail { get; set; }
+    public required Indicator Indicator { get; set; }
+    public required CardSource Source { get; set; }
+    public List<Suggestion>? Suggestions { get; set; }
+    /// <summary>Required whenever <see cref="Suggestions"/> is present.</summary>
+    public SelectionBehavior? SelectionBehavior { get; set; }
+    public List<Coding>? OverrideReasons { get; set; }
+    public List<Link>? Links { get; set; }
+}
+
+public sealed class CardSource
+{
+    public required string Label { get; set; }
+    public string? Url { get; set; }
+    public string? Icon { get; set; }
+    public Coding? Topic { get; set; }
+}
+
+public sealed class Suggestion
+{
+    public required string Label { get; set; }
+    public string? Uuid { get; set; }
+    public bool? IsRecommended { get; set; }
+    public List<CdsAction>? Actions { get; set; }
+}
+
+public sealed class CdsAction
+{
+    public required ActionType Type { get; set; }
+    public required string Description { get; set; }
+    public Resource? Resource { get; set; }
+    /// <summary>"Type/id" of the resource to delete (delete actions only).</summary>
+    public string? ResourceId { get; set; }
+}
+
+public sealed class Link
+{
+    public required string Label { get; set; }
+    public required string Url { get; set; }
+    public required LinkType Type { get; set; }
+    public string? AppContext { get; set; }
+}
