@@ -33,6 +33,10 @@ public static class CdsJson
 
     public static JsonSerializerOptions Options { get; } = CreateOptions();
 
+    public static JsonTypeInfo<CdsRequest> RequestInfo { get; } = (JsonTypeInfo<CdsRequest>)Options.GetTypeInfo(typeof(CdsRequest));
+    public static JsonTypeInfo<CdsResponse> ResponseInfo { get; } = (JsonTypeInfo<CdsResponse>)Options.GetTypeInfo(typeof(CdsResponse));
+    public static JsonTypeInfo<FeedbackRequest> FeedbackInfo { get; } = (JsonTypeInfo<FeedbackRequest>)Options.GetTypeInfo(typeof(FeedbackRequest));
+
     public static void Configure(JsonSerializerOptions options)
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
@@ -57,7 +61,7 @@ public static class CdsJson
         {
             if (typeInfo.Type == typeof(CdsResponse) && property.Name == "cards") continue;
             if (property.PropertyType == typeof(string) || !typeof(ICollection).IsAssignableFrom(property.PropertyType)) continue;
-            property.ShouldSerialize = static (_, value) => value is not ICollection { Count: 0 };
+            property.ShouldSerialize = static (_, value) => value is not (null or ICollection { Count: 0 });
         }
     }
 }

@@ -1,0 +1,50 @@
+using CdsHooks.Api.Services;
+using CdsHooks.Protocol;
+using CdsHooks.Rls;
+using CdsHooks.Rls.Knowledge;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace CdsHooks.Api.Operations;
+
+public static class OperationsExtensions
+{
+    /// <summary>The clinical knowledge, rules, service catalog and data gathering.</summary>
+    public static IServiceCollection AddRlsCds(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RlsOptions>().Bind(configuration.GetSection(RlsOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RlsOptions>, RlsOptionsValidator>();
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<RlsOptions>>().Value;
+            return RlsKnowledge.Load(string.IsNullOrWhiteSpace(o.KnowledgePath) ? null : o.KnowledgePath, o.AcceptPreliminaryResults, o.IronStudiesWindowDays);
+        });
+        services.AddSingleton<RlsAdvisor>();
+        services.AddSingleton<CdsServiceCatalog>();
+        services.AddSingleton<PatientDataGatherer>();
+        services.AddSingleton<IPrefetchFallback, NoPrefetchFallback>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddHealthChecks().AddCheck<KnowledgeHealthCheck>("knowledge", tags: ["ready"]);
+        return services;
+    }
+
+    /// <summary>System.Text.Json source generation for every body, omitting nulls and empty lists.</summary>
+    public static IServiceCollection AddCdsJson(this IServiceCollection services) =>
+        services.ConfigureHttpJsonOptions(o => CdsJson.Configure(o.SerializerOptions));
+
+    /// <summary>Liveness says the process answers; readiness says it can give advice.</summary>
+    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithTags("Operations");
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).WithTags("Operations");
+        return app;
+    }
+}
+
+/// <summary>Ready once the knowledge file is loaded and compiled.</summary>
+public sealed class KnowledgeHealthCheck(RlsKnowledge knowledge) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(HealthCheckResult.Healthy($"knowledge {knowledge.Version}"));
+}

@@ -1,0 +1,33 @@
+using CdsHooks.Api.Discovery;
+using CdsHooks.Api.Operations;
+using CdsHooks.Api.Services;
+using CdsHooks.Rls.Knowledge;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// JSON: source-generated CDS Hooks and FHIR metadata; nulls and empty lists omitted.
+builder.Services.AddCdsJson();
+// RFC 9457 problem details for every error the spec does not shape itself.
+builder.Services.AddProblemDetails();
+// Clinical knowledge (validated at boot), rules, service catalog, prefetch and FHIR data gathering.
+builder.Services.AddRlsCds(builder.Configuration);
+// OpenAPI document at /openapi/v1.json.
+builder.Services.AddOpenApi();
+
+var app = builder.Build();
+
+// Fail at boot, not at the first request, when the knowledge file is broken.
+app.Services.GetRequiredService<RlsKnowledge>();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+
+app.MapDiscovery();
+app.MapCdsServices();
+app.MapHealth();
+app.MapOpenApi();
+
+app.Run();
+
+/// <summary>Entry point, visible to the integration tests' host factory.</summary>
+public partial class Program;

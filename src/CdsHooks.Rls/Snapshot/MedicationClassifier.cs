@@ -1,0 +1,77 @@
+using CdsHooks.Fhir;
+using CdsHooks.Rls.Knowledge;
+
+namespace CdsHooks.Rls.Snapshot;
+
+/// <summary>
+/// Recognises drugs in real-world medication data. Records are coded at product level (RxNorm SCD/SBD,
+/// brand names), in ATC, via Medication resources with ingredients, or as text only, so every signal is
+/// used: ingredient and product codes, ATC codes and class prefixes, Medication.ingredient, and
+/// ingredient/brand names as whole words in display and text.
+/// </summary>
+public sealed class MedicationClassifier(RlsKnowledge knowledge)
+{
+    public IReadOnlyList<DrugMatch> Classify(CodeableConcept? concept, Medication? medication)
+    {
+        var matches = new List<DrugMatch>(2);
+        AddFrom(concept, matches);
+        if (medication is not null)
+        {
+            AddFrom(medication.Code, matches);
+            foreach (var ingredient in medication.Ingredient ?? [])
+            {
+                AddFrom(ingredient.ItemCodeableConcept, matches);
+                if (ingredient.ItemReference?.Display is { } display) AddNames(display, matches);
+            }
+        }
+        return matches;
+    }
+
+    private void AddFrom(CodeableConcept? concept, List<DrugMatch> matches)
+    {
+        if (concept is null) return;
+        foreach (var coding in concept.Coding ?? [])
+        {
+            if (knowledge.DrugForCode(coding.System, coding.Code) is { } drug)
+            {
+                Add(matches, new DrugMatch(drug.Ingredient, drug.Class, $"{SystemName(coding.System)} {coding.Code}"));
+            }
+            else if (coding.System == FhirSystems.Atc && coding.Code is { } atc && knowledge.ClassForAtc(atc) is { } cls)
+            {
+                Add(matches, new DrugMatch(coding.Display ?? atc, cls, $"ATC {atc}"));
+            }
+            AddNames(coding.Display, matches);
+        }
+        AddNames(concept.Text, matches);
+    }
+
+    private void AddNames(string? text, List<DrugMatch> matches)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return;
+        var found = new List<(string Phrase, KnownDrug Drug)>(2);
+        knowledge.DrugNames.FindAll(text, found);
+        foreach (var (phrase, drug) in found)
+        {
+            Add(matches, new DrugMatch(drug.Ingredient, drug.Class, $"name \"{phrase}\""));
+        }
+    }
+
+    private static void Add(List<DrugMatch> matches, DrugMatch match)
+    {
+        foreach (var m in matches)
+        {
+            if (string.Equals(m.Ingredient, match.Ingredient, StringComparison.OrdinalIgnoreCase)) return;
+            // An ATC class hit whose name later resolves to a known ingredient of the same class is the same drug.
+            if (m.Class == match.Class && m.Evidence.StartsWith("ATC ", StringComparison.Ordinal) && match.Evidence.StartsWith("name", StringComparison.Ordinal)) return;
+        }
+        matches.Add(match);
+    }
+
+    private static string SystemName(string? system) => system switch
+    {
+        FhirSystems.RxNorm => "RxNorm",
+        FhirSystems.Atc => "ATC",
+        FhirSystems.Snomed => "SNOMED CT",
+        _ => system ?? "code",
+    };
+}

@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using System.Net;
+using CdsHooks.Testing;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace CdsHooks.Api.Tests;
+
+/// <summary>
+/// The real service on a real Kestrel socket at 127.0.0.1:&lt;random port&gt;, with a fixed clock and captured logs.
+/// Shared per test class through <c>IClassFixture</c>; subclasses add configuration.
+/// </summary>
+public class CdsServiceHost : WebApplicationFactory<Program>
+{
+    private HttpClient? _client;
+
+    public FixedTimeProvider Clock { get; } = new();
+    public LogCapture Logs { get; } = new();
+
+    /// <summary>An HttpClient bound to the Kestrel socket.</summary>
+    public HttpClient Client => _client ??= Start();
+
+    public Uri BaseAddress => Client.BaseAddress!;
+
+    /// <summary>Extra configuration (section:key -> value) for this host.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
+
+    protected virtual void ConfigureTestServices(IServiceCollection services) { }
+
+    private HttpClient Start()
+    {
+        UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        StartServer();
+        return CreateClient();
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in Settings) builder.UseSetting(key, value);
+        builder.ConfigureLogging(l => l.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
+        builder.ConfigureServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Clock);
+            ConfigureTestServices(services);
+        });
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        _client?.Dispose();
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>Keeps every log line (message, state, scopes, exception) so tests can assert what never reaches a log.</summary>
+public sealed class LogCapture : ILoggerProvider, ISupportExternalScope
+{
+    private readonly ConcurrentQueue<string> _lines = new();
+    private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
+
+    public IReadOnlyCollection<string> Lines => _lines;
+
+    public string All => string.Join('\n', _lines);
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
+
+    public void Dispose() { }
+
+    private sealed class Logger(LogCapture owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => owner._scopes.Push(state);
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var scopes = new List<string>();
+            owner._scopes.ForEachScope((scope, list) =>
+            {
+                if (scope is IEnumerable<KeyValuePair<string, object>> pairs) list.AddRange(pairs.Select(p => $"{p.Key}={p.Value}"));
+                else list.Add(scope?.ToString() ?? "");
+            }, scopes);
+            var pairs = state is IEnumerable<KeyValuePair<string, object?>> kv ? string.Join(' ', kv.Select(p => $"{p.Key}={p.Value}")) : "";
+            owner._lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} | {pairs} | {string.Join(' ', scopes)} | {exception}");
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Net;
+using System.Text;
+using CdsHooks.Testing;
+
+namespace CdsHooks.Api.Tests;
+
+/// <summary>Every fixture request in fhir-fixtures/scenarios.json, POSTed over HTTP, answers with exactly the expected cards.</summary>
+public sealed class ScenarioTests(CdsServiceHost host) : IClassFixture<CdsServiceHost>
+{
+    public static TheoryData<string> ScenarioNames() => [.. FixtureFiles.Scenarios().Select(s => s.Name)];
+
+    [Theory]
+    [MemberData(nameof(ScenarioNames))]
+    public async Task Scenario_PostedOverHttp_ReturnsExpectedCardTopics(string name)
+    {
+        var scenario = FixtureFiles.Scenarios().Single(s => s.Name == name);
+        var body = FixtureFiles.ReadFixture(scenario.Request);
+
+        using var response = await host.Client.PostAsync($"/cds-services/{scenario.ServiceId}", new StringContent(body, Encoding.UTF8, "application/json"));
+        var json = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{name}: {(int)response.StatusCode} {json}");
+        var cards = CardAssertions.AssertConformantResponse(json);
+        Assert.Equal(scenario.ExpectedTopics.Order().ToArray(), CardAssertions.Topics(cards));
+    }
+
+    [Fact]
+    public void Scenarios_CoverEveryCardKindAndTheNoCardCase()
+    {
+        var topics = FixtureFiles.Scenarios().SelectMany(s => s.ExpectedTopics).ToHashSet();
+        Assert.Superset(new HashSet<string> { "iron-studies", "iron-therapy", "iv-iron", "iv-iron-caution", "ssri-caution", "aggravating-drug-caution" }, topics);
+        Assert.Contains(FixtureFiles.Scenarios(), s => s.ExpectedTopics.Count == 0);
+    }
+
+    [Fact]
+    public async Task SameHookCall_PostedTwice_ReturnsIdenticalCards()
+    {
+        var body = FixtureFiles.ReadFixture("requests/order-select-zoloft-text-low-iron.json");
+        var first = await PostAsync(body);
+        var second = await PostAsync(body);
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public async Task IvIronCaution_FerritinAtHardStop_IsCritical()
+    {
+        var json = await PostAsync(FixtureFiles.ReadFixture("requests/order-sign-fcm-ferritin-350.json"), "rls-iron-order-sign");
+        var card = Assert.Single(CardAssertions.AssertConformantResponse(json));
+        Assert.Equal("critical", card.GetProperty("indicator").GetString());
+        var action = card.GetProperty("suggestions")[0].GetProperty("actions")[0];
+        Assert.Equal("delete", action.GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task SsriCaution_NoIronLabs_CarriesIronStudiesServiceRequestsAndDeleteAction()
+    {
+        var json = await PostAsync(FixtureFiles.ReadFixture("requests/order-select-sertraline-anxiety-no-iron-labs.json"));
+        var card = Assert.Single(CardAssertions.AssertConformantResponse(json));
+        Assert.Equal("any", card.GetProperty("selectionBehavior").GetString());
+        var actions = card.GetProperty("suggestions").EnumerateArray().SelectMany(s => s.GetProperty("actions").EnumerateArray()).ToList();
+        Assert.Contains(actions, a => a.GetProperty("type").GetString() == "delete");
+        var created = actions.Where(a => a.GetProperty("type").GetString() == "create").Select(a => a.GetProperty("resource")).ToList();
+        Assert.Equal(["2276-4", "50190-8"], created.Select(r => r.GetProperty("code").GetProperty("coding")[0].GetProperty("code").GetString()));
+        Assert.All(created, r => Assert.Contains("fasting", r.GetProperty("patientInstruction").GetString()));
+        var detail = card.GetProperty("detail").GetString()!;
+        Assert.Contains("Anxiety", detail);
+        Assert.Contains("overrideReasons", json);
+    }
+
+    [Fact]
+    public async Task IronTherapy_Detail_ShowsValuesUnitsAndDates()
+    {
+        var json = await PostAsync(FixtureFiles.ReadFixture("requests/patient-view-ferritin-pmol.json"), "rls-iron-patient-view");
+        var card = Assert.Single(CardAssertions.AssertConformantResponse(json));
+        var detail = card.GetProperty("detail").GetString()!;
+        Assert.Contains("89 ng/mL", detail);
+        Assert.Contains("reported as 200 pmol/L", detail);
+        Assert.Matches(@"on 20\d\d-\d\d-\d\d", detail);
+    }
+
+    private async Task<string> PostAsync(string body, string service = "rls-iron-order-select")
+    {
+        using var response = await host.Client.PostAsync($"/cds-services/{service}", new StringContent(body, Encoding.UTF8, "application/json"));
+        var json = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, json);
+        return json;
+    }
+}
