@@ -222,6 +222,8 @@ public sealed class CardBuilder(RlsKnowledge knowledge)
         {
             md.Append(CultureInfo.InvariantCulture, $"No ferritin or TSAT from the last {WindowText()}: iron studies are suggested below. **Draw:** {knowledge.IronStudiesPatientInstruction}\n\n");
         }
+        // A ferritin skipped for its unit is why "no ferritin" may be said here: the clinician must see it.
+        AppendCaveats(md, s, ironValuesShown: false);
         md.Append(CultureInfo.InvariantCulture, $"Recognised by {Md(f.Drug.Evidence)}.\n");
 
         var summary = $"{drugName} ({classText}) may worsen RLS: {(f.IronStudiesDue ? "check iron first" : "consider an alternative")} and monitor RLS.";
