@@ -231,7 +231,9 @@ public sealed class CardBuilder(RlsKnowledge knowledge)
         {
             md.Append(CultureInfo.InvariantCulture, $"No ferritin or TSAT from the last {WindowText()}: iron studies are suggested below. **Draw:** {knowledge.IronStudiesPatientInstruction}\n\n");
         }
-        md.Append(CultureInfo.InvariantCulture, $"Recognised by {f.Drug.Evidence}.\n");
+        // A ferritin skipped for its unit is why "no ferritin" may be said here: the clinician must see it.
+        AppendCaveats(md, s, ironValuesShown: false);
+        md.Append(CultureInfo.InvariantCulture, $"Recognised by {Md(f.Drug.Evidence)}.\n");
 
         var summary = $"{drugName} ({classText}) may worsen RLS: {(f.IronStudiesDue ? "check iron first" : "consider an alternative")} and monitor RLS.";
         var card = NewCard(f.Kind, f, ctx, Indicator.Warning, summary, md);
@@ -453,7 +455,7 @@ public sealed class CardBuilder(RlsKnowledge knowledge)
         var sb = new StringBuilder(text.Length);
         foreach (var ch in text)
         {
-            if (ch is '*' or '_' or '`' or '[' or ']' or '<' or '>' or '#' or '|') sb.Append('\\');
+            if (ch is '\\' or '*' or '_' or '`' or '[' or ']' or '<' or '>' or '#' or '|' or '~') sb.Append('\\');
             sb.Append(ch is '\r' or '\n' ? ' ' : ch);
         }
         return sb.ToString();
