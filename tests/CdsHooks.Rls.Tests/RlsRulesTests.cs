@@ -33,7 +33,8 @@ public sealed class RlsRulesTests
     [InlineData("100.1", "30", "")]
     [InlineData("150", "19.9", "iron-therapy")]
     [InlineData("150", "20", "")]
-    [InlineData("10", "50", "iron-therapy")]
+    [InlineData("10", "50", "")] // TSAT >= 45: no supplementation, whatever the ferritin
+    [InlineData("10", "44.9", "iron-therapy")]
     [InlineData("85", "44.9", "iv-iron")]
     [InlineData("85", "45", "")]
     [InlineData("85", "19", "iv-iron")]
@@ -48,7 +49,8 @@ public sealed class RlsRulesTests
     [InlineData(">80", null, "")]
     [InlineData("<90", null, "")]
     [InlineData(">1500", "15", "")]
-    [InlineData("60", ">50", "iron-therapy")]
+    [InlineData("60", ">50", "")]
+    [InlineData("60", "<45", "iron-therapy")]
     [InlineData("85", ">40", "")]
     [InlineData("85", ">=45", "")]
     [InlineData("150", "<20", "iron-therapy")]
@@ -344,6 +346,15 @@ public sealed class RlsRulesTests
         var s = Of("180", medications: [Med("iron sucrose", DrugClass.IvIron, MedicationOrigin.Statement)]);
 
         Assert.Empty(Evaluate(s));
+    }
+
+    [Fact]
+    public void Evaluate_LowFerritinButTsatAt45WithIvIronOrder_OnlyTheCaution()
+    {
+        // Saturated transferrin: no supplementation card beside the caution that says IV iron is not indicated.
+        var s = Of("60", "48", medications: [Med("ferric carboxymaltose", DrugClass.IvIron)]);
+
+        Assert.Equal("iv-iron-caution", Kinds(Evaluate(s, HookKind.OrderSign)));
     }
 
     [Fact]
