@@ -3,6 +3,7 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -70,6 +71,9 @@ public static partial class CdsClientSecurity
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes;
         });
+
+        // The OpenAPI document says which operations need the JWT and what the edge may answer.
+        services.ConfigureAll<OpenApiOptions>(o => o.AddDocumentTransformer(CdsClientSecurityOpenApi.DescribeAsync));
 
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<RequestLimitsOptions>, ILoggerFactory>((limiter, limits, loggers) =>

@@ -125,6 +125,27 @@ public sealed class EdgeHardeningTests(SecuredCdsServiceHost host) : IClassFixtu
     }
 }
 
+/// <summary>The OpenAPI document (open, on the secured host) says which operations need the client JWT.</summary>
+public sealed class SecurityOpenApiTests(SecuredCdsServiceHost host) : IClassFixture<SecuredCdsServiceHost>
+{
+    [Fact]
+    public async Task OpenApi_DescribesBearerJwt_AndTheEdgeAnswers_OnProtectedOperations()
+    {
+        using var response = await host.GetAsync("/openapi/v1.json", null);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var scheme = doc.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("cdsClientJwt");
+        Assert.Equal("bearer", scheme.GetProperty("scheme").GetString());
+
+        var paths = doc.RootElement.GetProperty("paths");
+        foreach (var operation in new[] { paths.GetProperty("/cds-services").GetProperty("get"), paths.GetProperty("/cds-services/{id}").GetProperty("post") })
+        {
+            Assert.Equal("cdsClientJwt", operation.GetProperty("security")[0].EnumerateObject().Single().Name);
+            foreach (var code in new[] { "401", "413", "429" }) Assert.True(operation.GetProperty("responses").TryGetProperty(code, out _), code);
+        }
+    }
+}
+
 /// <summary>Bad JSON shapes meet a clear 400, never a 500 (open host: no token needed).</summary>
 public sealed class JsonDepthTests(CdsServiceHost host) : IClassFixture<CdsServiceHost>
 {
