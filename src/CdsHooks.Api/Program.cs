@@ -1,5 +1,6 @@
 using CdsHooks.Api.Discovery;
 using CdsHooks.Api.Operations;
+using CdsHooks.Api.Security;
 using CdsHooks.Api.Services;
 using CdsHooks.Rls.Knowledge;
 
@@ -11,6 +12,8 @@ builder.Services.AddCdsJson();
 builder.Services.AddProblemDetails();
 // Clinical knowledge (validated at boot), rules, service catalog, prefetch and FHIR data gathering.
 builder.Services.AddRlsCds(builder.Configuration);
+// CDS client JWTs, CORS, body and rate limits (Security:*, Cors:*, Limits:*; validated at boot).
+builder.Services.AddCdsClientSecurity(builder.Configuration, builder.Environment);
 // OpenAPI document at /openapi/v1.json.
 builder.Services.AddOpenApi();
 
@@ -21,6 +24,8 @@ app.Services.GetRequiredService<RlsKnowledge>();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+// Security headers, body cap, CORS, then authentication of everything under /cds-services and /analytics.
+app.UseCdsClientSecurity();
 
 app.MapDiscovery();
 app.MapCdsServices();

@@ -39,6 +39,8 @@ public class CdsServiceHost : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // Open mode for the functional tests; the security tests' hosts configure issuers and turn it back on.
+        builder.UseSetting("Security:RequireJwt", "false");
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureLogging(l => l.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
         builder.ConfigureServices(services =>
