@@ -1,6 +1,9 @@
+using CdsHooks.Api.Analytics;
 using CdsHooks.Api.Discovery;
+using CdsHooks.Api.Feedback;
 using CdsHooks.Api.Operations;
 using CdsHooks.Api.Services;
+using CdsHooks.Api.Storage;
 using CdsHooks.Rls.Knowledge;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,6 +14,10 @@ builder.Services.AddCdsJson();
 builder.Services.AddProblemDetails();
 // Clinical knowledge (validated at boot), rules, service catalog, prefetch and FHIR data gathering.
 builder.Services.AddRlsCds(builder.Configuration);
+// Storage: SQLite file by default, PostgreSQL when configured (schema migrated at start-up); Redis for cross-node state.
+builder.Services.AddCdsStorage(builder.Configuration);
+// Card log (queued, batched, off the hook's response path) and the card analytics endpoint.
+builder.Services.AddCardAnalytics(builder.Configuration);
 // OpenAPI document at /openapi/v1.json.
 builder.Services.AddOpenApi();
 
@@ -24,6 +31,8 @@ app.UseStatusCodePages();
 
 app.MapDiscovery();
 app.MapCdsServices();
+app.MapFeedback();
+app.MapCardAnalytics();
 app.MapHealth();
 app.MapOpenApi();
 
