@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using CdsHooks.Api.Storage;
 using CdsHooks.Protocol;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -44,8 +45,9 @@ public static partial class AnalyticsApi
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var end = clock.GetUtcNow();
         if (to is not null && !TryParseBound(to, endOfDay: true, out end)) errors["to"] = [Describe("to", to)];
-        var start = end - DefaultRange;
+        var start = DateTimeOffset.MinValue;
         if (from is not null && !TryParseBound(from, endOfDay: false, out start)) errors["from"] = [Describe("from", from)];
+        if (from is null && errors.Count == 0) start = end - DefaultRange;
         if (errors.Count == 0 && start >= end) errors["from"] = ["'from' must be before 'to'."];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "Invalid time range");
 
@@ -64,18 +66,22 @@ public static partial class AnalyticsApi
     /// <summary>RFC 3339 date-time, or a full date (UTC); a date as the end of a range includes that whole day.</summary>
     internal static bool TryParseBound(string value, bool endOfDay, out DateTimeOffset instant)
     {
-        if (Rfc3339.TryParse(value, out instant)) return true;
+        if (Rfc3339.TryParse(value, out instant)) return InRange(instant);
         if (value.Length == 10 && DateTime.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
         {
             instant = new DateTimeOffset(date, TimeSpan.Zero);
+            if (!InRange(instant)) return false;
             if (endOfDay) instant = instant.AddDays(1);
             return true;
         }
         return false;
     }
 
+    /// <summary>Years far outside any card's life would only overflow the range arithmetic.</summary>
+    private static bool InRange(DateTimeOffset instant) => instant.Year is >= 1970 and <= 9000;
+
     private static string Describe(string name, string value) =>
-        $"'{name}' must be an RFC 3339 date-time (2026-11-21T00:00:00Z) or a date (2026-11-21), not '{(value.Length > 40 ? value[..40] + "…" : value)}'.";
+        $"'{name}' must be an RFC 3339 date-time (2026-11-21T00:00:00Z) or a date (2026-11-21) between 1970 and 9000, not '{(value.Length > 40 ? value[..40] + "…" : value)}'.";
 
     /// <summary>
     /// With <c>Analytics:ApiKey</c> set, <c>X-Api-Key</c> must match it (compared in constant time). This is on top of
@@ -89,7 +95,11 @@ public static partial class AnalyticsApi
             var sent = context.HttpContext.Request.Headers[ApiKeyHeader].ToString();
             var expected = SHA256.HashData(Encoding.UTF8.GetBytes(options.ApiKey!.Trim()));
             var actual = SHA256.HashData(Encoding.UTF8.GetBytes(sent));
-            if (!CryptographicOperations.FixedTimeEquals(expected, actual)) return TypedResults.Unauthorized();
+            if (!CryptographicOperations.FixedTimeEquals(expected, actual))
+            {
+                context.HttpContext.Features.Get<IStatusCodePagesFeature>()?.Enabled = false;
+                return TypedResults.Unauthorized();
+            }
         }
         return await next(context);
     }

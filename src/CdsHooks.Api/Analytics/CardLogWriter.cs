@@ -11,13 +11,13 @@ namespace CdsHooks.Api.Analytics;
 /// A full queue makes callers wait (never drops a card), counts <c>cds.card_log.queue_full</c> and logs once per
 /// episode. A failed batch is retried with backoff; on graceful shutdown the queue is drained before the process exits.
 /// </summary>
-public sealed partial class CardLogWriter : BackgroundService, ICardLog
+public sealed partial class CardLogWriter : IHostedService, ICardLog, IDisposable
 {
     public const string MeterName = "CdsHooks.CardLog";
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(30);
 
-    private readonly Channel<IssuedCard> _queue;
+    private readonly Channel<Entry> _queue;
     private readonly CardLogStore _store;
     private readonly TimeProvider _clock;
     private readonly ILogger<CardLogWriter> _logger;
@@ -26,7 +26,9 @@ public sealed partial class CardLogWriter : BackgroundService, ICardLog
     private readonly Counter<long> _queueFull;
     private readonly Counter<long> _written;
     private readonly Counter<long> _writeFailures;
+    private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _giveUp = new();
+    private Task _loop = Task.CompletedTask;
     private int _fullEpisode;
 
     public CardLogWriter(CardLogStore store, IOptions<AnalyticsOptions> options, TimeProvider clock, IMeterFactory meters, ILogger<CardLogWriter> logger)
@@ -36,7 +38,7 @@ public sealed partial class CardLogWriter : BackgroundService, ICardLog
         _logger = logger;
         _capacity = options.Value.CardLogQueueCapacity;
         _batchSize = options.Value.CardLogBatchSize;
-        _queue = Channel.CreateBounded<IssuedCard>(new BoundedChannelOptions(_capacity)
+        _queue = Channel.CreateBounded<Entry>(new BoundedChannelOptions(_capacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
@@ -59,13 +61,14 @@ public sealed partial class CardLogWriter : BackgroundService, ICardLog
             if (card.Uuid is null) continue; // nothing could refer to it: feedback names cards by uuid
             var issued = new IssuedCard(card.Uuid, serviceId, card.Source.Topic?.Code ?? IssuedCard.UnknownKind, hookInstance, now,
                 [.. (card.Suggestions ?? []).Select(s => s.Uuid).OfType<string>()]);
-            if (_queue.Writer.TryWrite(issued)) continue;
+            var entry = new Entry(issued, null);
+            if (_queue.Writer.TryWrite(entry)) continue;
 
             _queueFull.Add(1);
             if (Interlocked.Exchange(ref _fullEpisode, 1) == 0) LogQueueFull(_logger, _capacity);
             try
             {
-                await _queue.Writer.WriteAsync(issued, cancellationToken);
+                await _queue.Writer.WriteAsync(entry, cancellationToken);
             }
             catch (ChannelClosedException)
             {
@@ -76,26 +79,52 @@ public sealed partial class CardLogWriter : BackgroundService, ICardLog
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// Starts the loop directly (not BackgroundService, whose loop may never start when stopped early, which would
+    /// lose the queue).
+    /// </summary>
+    public Task StartAsync(CancellationToken cancellationToken)
     {
+        _loop = WriteLoopAsync(_stopping.Token);
+        return Task.CompletedTask;
+    }
+
+    private async Task WriteLoopAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
         var batch = new List<IssuedCard>(_batchSize);
         // Not cancelled by stoppingToken: StopAsync completes the queue, and the loop ends once it is drained.
         while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
         {
-            while (batch.Count < _batchSize && _queue.Reader.TryRead(out var card)) batch.Add(card);
-            await StoreAsync(batch, stoppingToken);
+            TaskCompletionSource? flushed = null;
+            while (batch.Count < _batchSize && flushed is null && _queue.Reader.TryRead(out var entry))
+            {
+                if (entry.Card is { } card) batch.Add(card);
+                else flushed = entry.Flushed;
+            }
+            if (batch.Count > 0) await StoreAsync(batch, stoppingToken);
             batch.Clear();
+            flushed?.TrySetResult();
             if (_queue.Reader.Count <= _capacity / 2) Interlocked.Exchange(ref _fullEpisode, 0);
         }
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Completes once every card queued before this call is stored (tests, and callers that need read-your-writes).</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _queue.Writer.WriteAsync(new Entry(null, flushed), cancellationToken);
+        await flushed.Task.WaitAsync(cancellationToken);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
         _queue.Writer.TryComplete();
-        LogDraining(_logger, _queue.Reader.Count);
+        if (_queue.Reader.Count > 0) LogDraining(_logger, _queue.Reader.Count);
+        await _stopping.CancelAsync();
         // Retries go on while the host's shutdown timeout allows; after it, what is left is logged as lost.
         await using var giveUp = cancellationToken.Register(_giveUp.Cancel);
-        await base.StopAsync(cancellationToken);
+        await _loop.WaitAsync(cancellationToken);
     }
 
     private async Task StoreAsync(List<IssuedCard> batch, CancellationToken stoppingToken)
@@ -116,7 +145,7 @@ public sealed partial class CardLogWriter : BackgroundService, ICardLog
                 if (_giveUp.IsCancellationRequested)
                 {
                     LogLostAtShutdown(_logger, ex, batch.Count + _queue.Reader.Count);
-                    while (_queue.Reader.TryRead(out _)) { }
+                    while (_queue.Reader.TryRead(out var abandoned)) abandoned.Flushed?.TrySetException(ex);
                     return;
                 }
                 LogWriteFailed(_logger, ex, batch.Count, delay.TotalSeconds);
@@ -133,11 +162,14 @@ public sealed partial class CardLogWriter : BackgroundService, ICardLog
         }
     }
 
-    public override void Dispose()
+    public void Dispose()
     {
+        _stopping.Dispose();
         _giveUp.Dispose();
-        base.Dispose();
     }
+
+    /// <summary>A card to store, or a flush marker completed once everything before it is stored.</summary>
+    private readonly record struct Entry(IssuedCard? Card, TaskCompletionSource? Flushed);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Card log queue full ({Capacity} cards): hook calls wait for the writer. The store is slow or down.")]
     private static partial void LogQueueFull(ILogger logger, int capacity);
