@@ -29,7 +29,8 @@ public sealed class RedisJtiReplayStore(IConnectionMultiplexer redis, TimeProvid
     /// </summary>
     public static string Key(string issuer, string jti)
     {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(issuer + "\n" + jti));
+        // Length-prefixed, so no (issuer, jti) pair can be spelled like another.
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{issuer.Length}:{issuer}{jti}"));
         return "cds:jti:" + Convert.ToHexStringLower(hash);
     }
 }
