@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using CdsHooks.Api.Analytics;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,7 +23,7 @@ public sealed class AnalyticsTests(CdsServiceHost host) : IClassFixture<CdsServi
         var ssri = first.Single(c => c.Source.Topic!.Code == "ssri-caution");
         var ssri2 = second.Single(c => c.Source.Topic!.Code == "ssri-caution");
 
-        await PostFeedbackAsync(FeedbackTests.Body(
+        await HookCalls.PostFeedbackAsync(host.Client, FeedbackTests.Body(
             FeedbackTests.Accepted(therapy.Uuid!, therapy.Suggestions![0].Uuid!, "2026-11-21T12:05:00Z"),
             FeedbackTests.Accepted(therapy.Uuid!, therapy.Suggestions![0].Uuid!, "2026-11-21T12:05:00Z"), // a retry: same report
             FeedbackTests.Overridden(therapy2.Uuid!, "iron-addressed", "2026-11-21T12:06:00Z"),
@@ -99,12 +98,6 @@ public sealed class AnalyticsTests(CdsServiceHost host) : IClassFixture<CdsServi
     private static JsonElement Kind(JsonElement report, string kind) =>
         report.GetProperty("cards").EnumerateArray().Single(c => c.GetProperty("cardKind").GetString() == kind && c.GetProperty("serviceId").GetString() == "rls-iron-order-select");
 
-    private async Task PostFeedbackAsync(string body)
-    {
-        using var content = new StringContent(body, Encoding.UTF8, "application/json");
-        using var response = await host.Client.PostAsync("/cds-services/rls-iron-order-select/feedback", content);
-        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-    }
 
     private async Task<JsonElement> GetAsync(string path)
     {

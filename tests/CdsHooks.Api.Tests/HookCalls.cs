@@ -7,7 +7,7 @@ using CdsHooks.Testing;
 
 namespace CdsHooks.Api.Tests;
 
-/// <summary>Calls a service with a fixture request under a fresh hookInstance, for tests that need issued cards.</summary>
+/// <summary>Calls a service (a fixture request under a fresh hookInstance) and posts feedback, for tests that need issued cards.</summary>
 public static class HookCalls
 {
     public const string ZoloftLowIron = "requests/order-select-zoloft-text-low-iron.json";
@@ -22,5 +22,13 @@ public static class HookCalls
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         var body = await response.Content.ReadFromJsonAsync(CdsJson.ResponseInfo);
         return (hookInstance, body!.Cards);
+    }
+
+    /// <summary>Posts a feedback body and insists on 200 (the reports are then committed).</summary>
+    public static async Task PostFeedbackAsync(HttpClient client, string body, string serviceId = "rls-iron-order-select")
+    {
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        using var response = await client.PostAsync($"/cds-services/{serviceId}/feedback", content);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
     }
 }

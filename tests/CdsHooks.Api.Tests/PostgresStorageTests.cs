@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using CdsHooks.Api.Analytics;
 using CdsHooks.Api.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -40,8 +39,8 @@ public sealed class PostgresStorageTests(PostgresHost host) : IClassFixture<Post
         var therapy = cards.Single(c => c.Source.Topic!.Code == "iron-therapy");
         var body = FeedbackTests.Body(FeedbackTests.Accepted(therapy.Uuid!, therapy.Suggestions![0].Uuid!, "2026-11-21T12:05:00Z"));
 
-        await PostFeedbackAsync(body);
-        await PostFeedbackAsync(body);
+        await HookCalls.PostFeedbackAsync(host.Client, body);
+        await HookCalls.PostFeedbackAsync(host.Client, body);
 
         Assert.Single(await host.FeedbackRowsAsync(therapy.Uuid!));
         using var response = await host.Client.GetAsync("/analytics/cards?from=2026-11-21&to=2026-11-21");
@@ -72,10 +71,4 @@ public sealed class PostgresStorageTests(PostgresHost host) : IClassFixture<Post
         }
     }
 
-    private async Task PostFeedbackAsync(string body)
-    {
-        using var content = new StringContent(body, Encoding.UTF8, "application/json");
-        using var response = await host.Client.PostAsync("/cds-services/rls-iron-order-select/feedback", content);
-        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-    }
 }

@@ -1,11 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using CdsHooks.Protocol;
-using CdsHooks.Testing;
 using Xunit.Abstractions;
 
 namespace CdsHooks.Api.Tests;
@@ -35,14 +30,14 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
             Assert.NotEqual(a.BaseAddress.Port, b.BaseAddress.Port);
 
             // Cards issued by node A (real clock: the child processes have no fixed clock).
-            var cards = await CallAsync(a.Client);
+            var (_, cards) = await HookCalls.CallAsync(a.Client);
             var therapy = cards.Single(c => c.Source.Topic!.Code == "iron-therapy");
             var ssri = cards.Single(c => c.Source.Topic!.Code == "ssri-caution");
             var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
             // Feedback to node B on one card and to node A on the other.
-            await PostFeedbackAsync(b.Client, FeedbackTests.Body(FeedbackTests.Accepted(therapy.Uuid!, therapy.Suggestions![0].Uuid!, now)));
-            await PostFeedbackAsync(a.Client, FeedbackTests.Body(FeedbackTests.Overridden(ssri.Uuid!, "benefit-outweighs-risk", now)));
+            await HookCalls.PostFeedbackAsync(b.Client, FeedbackTests.Body(FeedbackTests.Accepted(therapy.Uuid!, therapy.Suggestions![0].Uuid!, now)));
+            await HookCalls.PostFeedbackAsync(a.Client, FeedbackTests.Body(FeedbackTests.Overridden(ssri.Uuid!, "benefit-outweighs-risk", now)));
 
             foreach (var node in nodes)
             {
@@ -60,22 +55,7 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<List<Card>> CallAsync(HttpClient client)
-    {
-        var request = JsonNode.Parse(FixtureFiles.ReadFixture(HookCalls.ZoloftLowIron))!.AsObject();
-        request["hookInstance"] = Guid.NewGuid().ToString();
-        using var content = new StringContent(request.ToJsonString(), Encoding.UTF8, "application/json");
-        using var response = await client.PostAsync("/cds-services/rls-iron-order-select", content);
-        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-        return (await response.Content.ReadFromJsonAsync(CdsJson.ResponseInfo))!.Cards;
-    }
 
-    private static async Task PostFeedbackAsync(HttpClient client, string body)
-    {
-        using var content = new StringContent(body, Encoding.UTF8, "application/json");
-        using var response = await client.PostAsync("/cds-services/rls-iron-order-select/feedback", content);
-        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-    }
 
     /// <summary>
     /// The card log is written behind the response (on node A), so a node may answer before it lands: poll with a
