@@ -49,8 +49,17 @@ install_missing() {
 
 running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# Both servers of this checkout answer on the ports recorded at start (pid files alone can be stale).
+answering() {
+  [ -f "$state/ports" ] || return 1
+  local pg_port redis_port
+  read -r pg_port redis_port <"$state/ports"
+  as_pg "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$pg_port" -t 5 \
+    && [ "$(redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null)" = PONG ]
+}
+
 start() {
-  if [ -f "$env_file" ] && running "$state/redis.pid" && [ -f "$state/pg/postmaster.pid" ]; then
+  if [ -f "$env_file" ] && answering; then
     log "already running ($state)"; echo "$env_file"; return 0
   fi
   stop_servers
@@ -81,6 +90,7 @@ start() {
     sleep 0.1
   done
 
+  echo "$pg_port $redis_port" >"$state/ports"
   cat >"$env_file" <<EOF
 CDS_TEST_POSTGRES='Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=cds_test'
 CDS_TEST_REDIS='127.0.0.1:$redis_port'
