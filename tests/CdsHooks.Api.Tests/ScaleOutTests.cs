@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using CdsHooks.Api.Tests.Security;
 using Xunit.Abstractions;
 
 namespace CdsHooks.Api.Tests;
@@ -17,14 +18,12 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
         var database = await TestServers.CreateDatabaseAsync();
         try
         {
-            var environment = new Dictionary<string, string>
-            {
-                ["Storage__Provider"] = "postgres",
-                ["Storage__ConnectionString"] = database,
-                ["Redis__ConnectionString"] = TestServers.Redis,
-            };
+            using var key = TestSigningKey.Es384("scale-out-1");
+            var environment = SharedNodeSettings(database, key);
             // Both start at once on the empty database: the schema migration must not race.
-            var nodes = await Task.WhenAll(ServiceProcess.StartAsync(environment), ServiceProcess.StartAsync(environment));
+            var nodes = await Task.WhenAll(
+                ServiceProcess.StartAsync(environment, new SigningHandler(key, Issuer, PublicBaseUrl)),
+                ServiceProcess.StartAsync(environment, new SigningHandler(key, Issuer, PublicBaseUrl)));
             await using var a = nodes[0];
             await using var b = nodes[1];
             Assert.NotEqual(a.BaseAddress.Port, b.BaseAddress.Port);
@@ -56,6 +55,56 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
     }
 
 
+
+    [RequiresPostgresAndRedisFact]
+    public async Task TwoNodes_TokenReplayedToTheOtherNode_IsRefused()
+    {
+        var database = await TestServers.CreateDatabaseAsync();
+        try
+        {
+            using var key = TestSigningKey.Es384("scale-out-2");
+            var environment = SharedNodeSettings(database, key);
+            var signer = new SigningHandler(key, Issuer, PublicBaseUrl);
+            await using var a = await ServiceProcess.StartAsync(environment, signer);
+            await using var b = await ServiceProcess.StartAsync(environment);
+
+            using var first = await a.Client.GetAsync("/cds-services");
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+
+            // The same token (same jti, same public aud: both nodes sit behind one public URL) sent to node B.
+            using var replay = new HttpRequestMessage(HttpMethod.Get, "/cds-services");
+            replay.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", signer.LastToken);
+            using var replayed = await b.Client.SendAsync(replay);
+            Assert.Equal(HttpStatusCode.Unauthorized, replayed.StatusCode);
+            Assert.Equal("", await replayed.Content.ReadAsStringAsync());
+
+            // A fresh token is still welcome on node B.
+            using var fresh = new HttpRequestMessage(HttpMethod.Get, "/cds-services");
+            fresh.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer",
+                new TestToken(key, Issuer, new Uri(PublicBaseUrl, "/cds-services").ToString(), DateTimeOffset.UtcNow).Sign());
+            using var welcomed = await b.Client.SendAsync(fresh);
+            Assert.Equal(HttpStatusCode.OK, welcomed.StatusCode);
+        }
+        finally
+        {
+            await TestServers.DropDatabaseAsync(database);
+        }
+    }
+
+    private const string Issuer = "https://ehr.example.test";
+    private static readonly Uri PublicBaseUrl = new("https://cds.example.test");
+
+    /// <summary>What every node of one deployment shares: stores, trusted issuer, and the public URL in front of them.</summary>
+    private static Dictionary<string, string> SharedNodeSettings(string database, TestSigningKey key) => new()
+    {
+        ["Storage__Provider"] = "postgres",
+        ["Storage__ConnectionString"] = database,
+        ["Redis__ConnectionString"] = TestServers.Redis,
+        ["Security__RequireJwt"] = "true",
+        ["Security__PublicBaseUrl"] = PublicBaseUrl.ToString().TrimEnd('/'),
+        ["Security__Issuers__0__Issuer"] = Issuer,
+        ["Security__Issuers__0__Jwks"] = TestSigningKey.Jwks(key),
+    };
 
     /// <summary>
     /// The card log is written behind the response (on node A), so a node may answer before it lands: poll with a
