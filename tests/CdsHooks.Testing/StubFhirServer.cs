@@ -62,7 +62,7 @@ public sealed record FhirFault(FhirFaultKind Kind)
     public int? RetryAfterSeconds { get; init; }
     public int Status { get; init; } = 200;
     public Uri? Target { get; init; }
-    public int Entries { get; init; } = 20_000;
+    public int Entries { get; init; } = 5_000; // about 1.4 MB
 
     internal int Remaining;
 }
@@ -366,7 +366,11 @@ public sealed class StubFhirServer : IAsyncDisposable
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    private string HugeBundle(int count)
+    private readonly ConcurrentDictionary<int, string> _hugeBundles = new();
+
+    private string HugeBundle(int count) => _hugeBundles.GetOrAdd(count, BuildHugeBundle);
+
+    private string BuildHugeBundle(int count)
     {
         var entries = Enumerable.Range(0, count).Select(i => ($"Observation/huge-{i}",
             $$$"""{"resourceType":"Observation","id":"huge-{{{i}}}","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"718-7","display":"Hemoglobin [Mass/volume] in Blood"}]},"effectiveDateTime":"2026-01-01","valueQuantity":{"value":13.5,"unit":"g/dL","system":"http://unitsofmeasure.org","code":"g/dL"}}"""));
