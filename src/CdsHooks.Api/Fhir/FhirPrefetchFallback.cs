@@ -271,6 +271,12 @@ public sealed partial class FhirPrefetchFallback(
                 LogReadFailed(logger, resourceType, serverBase.Host, "ConnectionLost", 0);
                 return (default, new("transient", "the FHIR server dropped the connection mid-answer"));
             }
+            catch (Exception ex) when (ex is InvalidOperationException or FormatException or NotSupportedException)
+            {
+                // Whatever else the HTTP stack refuses is this call's failure, never a 500 for the EHR.
+                LogReadFailed(logger, resourceType, serverBase.Host, ex.GetType().Name, 0);
+                return (default, new("processing", "the FHIR request could not be made"));
+            }
         }
 
         private Problem Describe(FhirResult result) => result.Failure switch

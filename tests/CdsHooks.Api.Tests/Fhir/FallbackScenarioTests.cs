@@ -176,4 +176,19 @@ public sealed class FallbackScenarioTests : IClassFixture<FhirFallbackHost>
         Assert.Contains("ssri-caution", CardAssertions.Topics(CardAssertions.AssertConformantResponse(answer.Body)));
         Assert.Contains(_host.Fhir.Requests, r => r.Path == "/fhir/Medication/med-paroxetine");
     }
+
+    [Theory]
+    [InlineData("abc\r\nX-Injected: 1")]
+    [InlineData("abc def")]
+    [InlineData("tök")]
+    public async Task AccessTokenNotABearerToken_400_ServerNotContacted(string token)
+    {
+        var answer = await _host.PostAsync("rls-iron-patient-view",
+            FallbackRequests.WithoutPrefetch("requests/patient-view-ferritin-pmol.json", _host.Fhir.BaseUrl, token));
+
+        Assert.Equal(HttpStatusCode.BadRequest, answer.Status);
+        Assert.Contains("fhirAuthorization.access_token", answer.Body);
+        Assert.DoesNotContain(token, answer.Body);
+        Assert.Empty(_host.Fhir.Requests);
+    }
 }
