@@ -4,16 +4,19 @@ using CdsHooks.Testing;
 
 namespace CdsHooks.Api.Tests.Fhir;
 
-/// <summary>Short deadlines so a fault test costs at most about a second of real time; nobody sleeps.</summary>
+/// <summary>
+/// Short deadlines so a fault test costs at most about two seconds of real time; nobody sleeps. The attempt timeout
+/// leaves room for a loaded CI machine, so a slow answer is not mistaken for a timeout and retried.
+/// </summary>
 public sealed class FaultHost : FhirFallbackHost
 {
-    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(2);
 
     protected override IEnumerable<KeyValuePair<string, string?>> FhirSettings =>
     [
         .. base.FhirSettings,
-        new("Fhir:RequestDeadline", "00:00:01"),
-        new("Fhir:AttemptTimeout", "00:00:00.400"),
+        new("Fhir:RequestDeadline", "00:00:02"),
+        new("Fhir:AttemptTimeout", "00:00:00.800"),
         new("Fhir:MaxRetries", "2"),
         new("Fhir:RetryBaseDelay", "00:00:00.010"),
         new("Fhir:MaxPages", "3"),
