@@ -52,7 +52,8 @@ public sealed partial class FhirPrefetchFallback(
         var call = new FhirCall(client, o, logger, check.Base!, request.FhirAuthorization?.AccessToken, known, linked.Token, deadline);
         var started = Stopwatch.GetTimestamp();
 
-        var keyTasks = work.Select(e => call.FetchKeyAsync(e, ContextValues(request))).ToList();
+        var context = ContextValues(request);
+        var keyTasks = work.Select(e => call.FetchKeyAsync(e, context)).ToList();
         var medicationTask = call.ReadMedicationsAsync(references);
         var outcomes = await Task.WhenAll(keyTasks).ConfigureAwait(false);
         var medications = await medicationTask.ConfigureAwait(false);

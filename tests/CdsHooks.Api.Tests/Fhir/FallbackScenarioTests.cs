@@ -177,6 +177,25 @@ public sealed class FallbackScenarioTests : IClassFixture<FhirFallbackHost>
         Assert.Contains(_host.Fhir.Requests, r => r.Path == "/fhir/Medication/med-paroxetine");
     }
 
+    [Fact]
+    public async Task MedicationReference_ServerDoesNotKnowIt_CardsSayDetailsAreMissing()
+    {
+        const string patient = "rls-medref-missing-m60";
+        _host.Fhir.Add(patient, """{"resourceType":"Patient","id":"rls-medref-missing-m60","birthDate":"1966-03-02","gender":"male"}""");
+        _host.Fhir.Add(patient, """{"resourceType":"Condition","id":"medref-missing-rls","clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},"code":{"coding":[{"system":"http://snomed.info/sct","code":"32914008","display":"Restless legs syndrome"}]},"subject":{"reference":"Patient/rls-medref-missing-m60"}}""");
+        _host.Fhir.Add(patient, """{"resourceType":"MedicationStatement","id":"medref-missing-ms","status":"active","medicationReference":{"reference":"Medication/med-unknown"},"subject":{"reference":"Patient/rls-medref-missing-m60"}}""");
+        var request = FallbackRequests.Load("requests/patient-view-active-paroxetine.json", _host.Fhir.BaseUrl, FhirFallbackHost.AccessToken);
+        request.Remove("prefetch");
+        request["context"]!["patientId"] = patient;
+
+        var answer = await _host.PostAsync("rls-iron-patient-view", request.ToJsonString());
+
+        Assert.Equal(HttpStatusCode.OK, answer.Status);
+        Assert.Equal(["iron-studies"], CardAssertions.Topics(CardAssertions.AssertConformantResponse(answer.Body)));
+        Assert.Contains("Not available from the EHR: details of some referenced Medications", answer.Body);
+        Assert.Contains(_host.Fhir.Requests, r => r.Path == "/fhir/Medication/med-unknown");
+    }
+
     [Theory]
     [InlineData("abc\r\nX-Injected: 1")]
     [InlineData("abc def")]
