@@ -19,6 +19,10 @@ ENV ASPNETCORE_URLS=http://+:8080 \
     ASPNETCORE_ENVIRONMENT=Production \
     DOTNET_CLI_TELEMETRY_OPTOUT=1
 COPY --from=build /app ./
+# The embedded SQLite store (feedback, card log) is /app/data/cds.db: writable by the app user; mount a volume
+# there to keep it, or set Storage__Provider=postgres for a shared database.
+RUN mkdir -p /app/data && chown "$APP_UID" /app/data
+VOLUME /app/data
 # The image's built-in non-root user (uid 1654).
 USER $APP_UID
 EXPOSE 8080

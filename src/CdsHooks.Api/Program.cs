@@ -1,6 +1,10 @@
+using CdsHooks.Api.Analytics;
 using CdsHooks.Api.Discovery;
+using CdsHooks.Api.Feedback;
 using CdsHooks.Api.Operations;
+using CdsHooks.Api.Security;
 using CdsHooks.Api.Services;
+using CdsHooks.Api.Storage;
 using CdsHooks.Rls.Knowledge;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,6 +15,12 @@ builder.Services.AddCdsJson();
 builder.Services.AddProblemDetails();
 // Clinical knowledge (validated at boot), rules, service catalog, prefetch and FHIR data gathering.
 builder.Services.AddRlsCds(builder.Configuration);
+// Storage: SQLite file by default, PostgreSQL when configured (schema migrated at start-up); Redis for cross-node state.
+builder.Services.AddCdsStorage(builder.Configuration);
+// Card log (queued, batched, off the hook's response path) and the card analytics endpoint.
+builder.Services.AddCardAnalytics(builder.Configuration);
+// CDS client JWTs, CORS, body and rate limits (Security:*, Cors:*, Limits:*; validated at boot).
+builder.Services.AddCdsClientSecurity(builder.Configuration, builder.Environment);
 // OpenAPI document at /openapi/v1.json.
 builder.Services.AddOpenApi();
 
@@ -21,9 +31,13 @@ app.Services.GetRequiredService<RlsKnowledge>();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+// Security headers, body cap, CORS, then authentication of everything under /cds-services and /analytics.
+app.UseCdsClientSecurity();
 
 app.MapDiscovery();
 app.MapCdsServices();
+app.MapFeedback();
+app.MapCardAnalytics();
 app.MapHealth();
 app.MapOpenApi();
 

@@ -32,6 +32,15 @@ public static class FhirDateTime
                 return new DateTimeOffset(d, TimeSpan.Zero);
         }
 
+        // FHIR allows up to 9 fractional digits; .NET reads at most 7 (100 ns ticks), so drop the 8th and 9th.
+        var dot = s.IndexOf('.');
+        if (dot > 0)
+        {
+            int end = dot + 1;
+            while (end < s.Length && char.IsAsciiDigit(s[end])) end++;
+            if (end - dot - 1 is 8 or 9) s = string.Concat(s[..(dot + 8)], s[end..]);
+        }
+
         if (DateTimeOffset.TryParseExact(s, FullFormats, CultureInfo.InvariantCulture, styles, out var full))
         {
             return full;

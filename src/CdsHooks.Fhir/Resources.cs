@@ -5,6 +5,8 @@ namespace CdsHooks.Fhir;
 /// <summary>Base of every FHIR resource. JSON (de)serialisation dispatches on <c>resourceType</c> via <see cref="ResourceJsonConverter"/>.</summary>
 public abstract class Resource
 {
+    // resourceType first (FHIR JSON). Each override repeats the order: the source generator reads the attribute
+    // from the most derived declaration, so without it "id" would be written before "resourceType".
     [JsonPropertyOrder(-10)]
     public abstract string ResourceType { get; }
 
@@ -47,11 +49,13 @@ public sealed class UnknownResource : Resource
 
     public UnknownResource(string resourceType) => _resourceType = resourceType;
 
+    [JsonPropertyOrder(-10)]
     public override string ResourceType => _resourceType;
 }
 
 public sealed class Bundle : Resource
 {
+    [JsonPropertyOrder(-10)]
     public override string ResourceType => "Bundle";
     public string? Type { get; set; }
     public int? Total { get; set; }
@@ -95,6 +99,7 @@ public sealed class BundleEntry
 
 public sealed class Patient : DomainResource
 {
+    [JsonPropertyOrder(-10)]
     public override string ResourceType => "Patient";
     public string? Gender { get; set; }
     public string? BirthDate { get; set; }
@@ -104,6 +109,7 @@ public sealed class Patient : DomainResource
 
 public sealed class Observation : DomainResource
 {
+    [JsonPropertyOrder(-10)]
     public override string ResourceType => "Observation";
     public string? Status { get; set; }
     [JsonConverter(typeof(TolerantListConverter<CodeableConcept>))]
@@ -136,6 +142,7 @@ public sealed class Observation : DomainResource
 
 public sealed class Condition : DomainResource
 {
+    [JsonPropertyOrder(-10)]
     public override string ResourceType => "Condition";
     public CodeableConcept? ClinicalStatus { get; set; }
     public CodeableConcept? VerificationStatus { get; set; }
@@ -166,6 +173,7 @@ public abstract class MedicationUse : DomainResource
 
 public sealed class MedicationRequest : MedicationUse
 {
+    [JsonPropertyOrder(-10)]
     public override string ResourceType => "MedicationRequest";
     public string? Intent { get; set; }
     public string? AuthoredOn { get; set; }
@@ -179,6 +187,7 @@ public sealed class MedicationRequest : MedicationUse
 
 public sealed class MedicationStatement : MedicationUse
 {
+    [JsonPropertyOrder(-10)]
     public override string ResourceType => "MedicationStatement";
     public string? EffectiveDateTime { get; set; }
     public Period? EffectivePeriod { get; set; }
@@ -189,6 +198,7 @@ public sealed class MedicationStatement : MedicationUse
 
 public sealed class Medication : DomainResource
 {
+    [JsonPropertyOrder(-10)]
     public override string ResourceType => "Medication";
     public CodeableConcept? Code { get; set; }
     public string? Status { get; set; }
@@ -207,6 +217,7 @@ public sealed class MedicationIngredient
 
 public sealed class ServiceRequest : DomainResource
 {
+    [JsonPropertyOrder(-10)]
     public override string ResourceType => "ServiceRequest";
     public string? Status { get; set; }
     public string? Intent { get; set; }
@@ -227,6 +238,7 @@ public sealed class ServiceRequest : DomainResource
 
 public sealed class OperationOutcome : DomainResource
 {
+    [JsonPropertyOrder(-10)]
     public override string ResourceType => "OperationOutcome";
     [JsonConverter(typeof(TolerantListConverter<OperationOutcomeIssue>))]
     public List<OperationOutcomeIssue>? Issue { get; set; }

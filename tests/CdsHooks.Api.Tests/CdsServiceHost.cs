@@ -15,6 +15,7 @@ namespace CdsHooks.Api.Tests;
 public class CdsServiceHost : WebApplicationFactory<Program>
 {
     private HttpClient? _client;
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "cds-tests", Guid.NewGuid().ToString("N"));
 
     public FixedTimeProvider Clock { get; } = new();
     public LogCapture Logs { get; } = new();
@@ -23,6 +24,9 @@ public class CdsServiceHost : WebApplicationFactory<Program>
     public HttpClient Client => _client ??= Start();
 
     public Uri BaseAddress => Client.BaseAddress!;
+
+    /// <summary>This host's own SQLite file (a temp dir per host, so parallel test classes never share a store).</summary>
+    public string DatabasePath => Path.Combine(_dataDirectory, "cds.db");
 
     /// <summary>Extra configuration (section:key -> value) for this host.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
@@ -39,6 +43,10 @@ public class CdsServiceHost : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // Open mode for the functional tests; the security tests' hosts configure issuers and turn it back on.
+        builder.UseSetting("Security:RequireJwt", "false");
+        // Before Settings, so a subclass can point the host at another store (e.g. PostgreSQL).
+        builder.UseSetting("Storage:ConnectionString", "Data Source=" + DatabasePath);
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureLogging(l => l.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
         builder.ConfigureServices(services =>
@@ -52,6 +60,14 @@ public class CdsServiceHost : WebApplicationFactory<Program>
     {
         _client?.Dispose();
         base.Dispose(disposing);
+        try
+        {
+            if (Directory.Exists(_dataDirectory)) Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temp file left behind is harmless.
+        }
     }
 }
 

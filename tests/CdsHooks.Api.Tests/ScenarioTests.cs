@@ -78,6 +78,26 @@ public sealed class ScenarioTests(CdsServiceHost host) : IClassFixture<CdsServic
         Assert.Matches(@"on 20\d\d-\d\d-\d\d", detail);
     }
 
+    [Theory]
+    [InlineData("requests/order-select-zoloft-text-low-iron.json", "rls-iron-order-select", true)] // ferritin 32
+    [InlineData("requests/patient-view-low-tsat-high-crp.json", "rls-iron-patient-view", false)] // ferritin 120, TSAT 15
+    [InlineData("requests/patient-view-tsat-only-low.json", "rls-iron-patient-view", false)] // no ferritin
+    public async Task IronTherapy_OffersIvIronOnlyWhenFerritinAtMost100(string fixture, string service, bool offersIv)
+    {
+        var json = await PostAsync(FixtureFiles.ReadFixture(fixture), service);
+        var card = CardAssertions.AssertConformantResponse(json).Single(c => c.GetProperty("source").GetProperty("topic").GetProperty("code").GetString() == "iron-therapy");
+        var labels = card.GetProperty("suggestions").EnumerateArray().Select(s => s.GetProperty("label").GetString()!).ToList();
+        Assert.Contains(labels, l => l.Contains("oral ferrous sulfate", StringComparison.Ordinal));
+        Assert.Equal(offersIv, labels.Any(l => l.Contains("IV ferric carboxymaltose", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task IronTherapy_HighCrp_WarnsThatFerritinMayBeFalselyReassuring()
+    {
+        var json = await PostAsync(FixtureFiles.ReadFixture("requests/patient-view-low-tsat-high-crp.json"), "rls-iron-patient-view");
+        Assert.Contains("CRP is raised (25 mg/L)", json);
+    }
+
     private async Task<string> PostAsync(string body, string service = "rls-iron-order-select")
     {
         using var response = await host.Client.PostAsync($"/cds-services/{service}", new StringContent(body, Encoding.UTF8, "application/json"));

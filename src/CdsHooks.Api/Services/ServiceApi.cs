@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Text.Json;
+using CdsHooks.Api.Analytics;
 using CdsHooks.Fhir;
 using CdsHooks.Protocol;
 using CdsHooks.Rls;
@@ -32,6 +32,7 @@ public static partial class ServiceApi
         CdsServiceCatalog catalog,
         PatientDataGatherer gatherer,
         RlsAdvisor advisor,
+        ICardLog cardLog,
         TimeProvider clock,
         ILogger<CdsServiceCatalog> logger,
         CancellationToken cancellationToken)
@@ -39,16 +40,14 @@ public static partial class ServiceApi
         var started = Stopwatch.GetTimestamp();
         if (catalog.Find(id) is not { } service)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown CDS service",
-                detail: "No CDS service has this id. GET /cds-services lists the services.");
+            return CdsProblems.UnknownService();
         }
         if (!http.HasJsonContentType())
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
-                detail: "Send the hook request as application/json.");
+            return CdsProblems.NotJson("hook request");
         }
 
-        var (request, parseError) = await ReadAsync(http, cancellationToken);
+        var (request, parseError) = await JsonRequestBody.ReadAsync(http, CdsJson.RequestInfo, "a CDS Hooks request", cancellationToken);
         if (request is null)
         {
             return TypedResults.ValidationProblem(parseError!, title: "Malformed hook request");
@@ -81,32 +80,10 @@ public static partial class ServiceApi
 
         var context = new CardContext(service.Id, request.HookInstance!, service.Kind, request.Context!.PatientId!, request.Context.EncounterId, request.Context.UserId);
         var cards = advisor.Advise(gathered.Record, context, clock.GetUtcNow());
+        // Queued, not written: the response does not wait for the store (unless the log's queue is full).
+        await cardLog.RecordAsync(service.Id, request.HookInstance!, cards, cancellationToken);
         LogAnswered(logger, cards.Count, string.Join(",", cards.Select(c => c.Source.Topic?.Code)), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return TypedResults.Ok(new CdsResponse { Cards = cards });
-    }
-
-    private static async Task<(CdsRequest?, Dictionary<string, string[]>?)> ReadAsync(HttpRequest http, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var request = await JsonSerializer.DeserializeAsync(http.Body, CdsJson.RequestInfo, cancellationToken);
-            return request is null
-                ? (null, new() { ["$"] = ["The body must be a JSON object (a CDS Hooks request)."] })
-                : (request, null);
-        }
-        catch (JsonException ex)
-        {
-            var path = string.IsNullOrEmpty(ex.Path) ? "$" : ex.Path;
-            return (null, new() { [path] = [$"Malformed JSON at {path} (line {ex.LineNumber + 1}): {FirstSentence(ex.Message)}"] });
-        }
-    }
-
-    /// <summary>System.Text.Json messages end with path and position details we already report separately.</summary>
-    private static string FirstSentence(string message)
-    {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        var text = cut > 0 ? message[..cut] : message;
-        return text.Replace("System.", "", StringComparison.Ordinal);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Answered with {CardCount} cards [{Topics}] in {ElapsedMs:0.0} ms")]

@@ -63,9 +63,19 @@ public sealed class CardBuilder(RlsKnowledge knowledge)
         md.Append(CultureInfo.InvariantCulture,
             $"In RLS, iron supplementation is recommended when ferritin is ≤ {N(t.FerritinIronTherapyMax)} ng/mL or transferrin saturation is < {N(t.TsatIronTherapyBelow)} % (AASM 2024). ");
         md.Append("Iron therapy improves RLS severity (Cochrane 2019: −3.78 IRLS points vs placebo).\n\n");
+        // IRLSSG 2018 limits initial IV iron to ferritin ≤ 100: above that (or with ferritin unknown) only oral iron is offered.
+        var ivAppropriate = f.Ferritin?.AtMost(t.FerritinIvIronMax) == true;
         md.Append("**Options**\n");
-        md.Append("- **IV ferric carboxymaltose** 1000 mg once (or 750 mg twice, at least 7 days apart): AASM 2024 strong recommendation; works faster and also when oral iron fails. Check phosphate before a repeat course (symptomatic hypophosphatemia).\n");
-        md.Append("- **Oral ferrous sulfate** 325 mg (65 mg elemental iron) once daily or every other day, with vitamin C, on an empty stomach: AASM 2024 conditional recommendation; absorption is limited.\n\n");
+        if (ivAppropriate)
+        {
+            md.Append("- **IV ferric carboxymaltose** 1000 mg once (or 750 mg twice, at least 7 days apart): AASM 2024 strong recommendation; works faster and also when oral iron fails. Check phosphate before a repeat course (symptomatic hypophosphatemia).\n");
+        }
+        md.Append("- **Oral ferrous sulfate** 325 mg (65 mg elemental iron) once daily or every other day, with vitamin C, on an empty stomach: AASM 2024 conditional recommendation; absorption is limited.\n");
+        if (!ivAppropriate)
+        {
+            md.Append(CultureInfo.InvariantCulture, $"- IV iron is not offered: IRLSSG 2018 limits initial IV iron to ferritin ≤ {N(t.FerritinIvIronMax)} ng/mL{(f.Ferritin is null ? ", and no recent ferritin is available — order one" : "")}.\n");
+        }
+        md.Append('\n');
         if (f.IronInProgress is { } iron)
         {
             md.Append(CultureInfo.InvariantCulture, $"**Already in progress:** {Md(iron.Name)} ({OriginText(iron)}). Re-check ferritin and TSAT in about 3 months, or consider IV iron if oral iron has not raised ferritin.\n\n");
@@ -76,11 +86,10 @@ public sealed class CardBuilder(RlsKnowledge knowledge)
             $"RLS with low iron ({string.Join(", ", low)}): start iron therapy.", md);
         if (f.IronInProgress is null || f.IronInProgress.Origin != MedicationOrigin.Draft)
         {
-            card.Suggestions =
-            [
-                MedicationSuggestion(ctx, f.Key, "iv", "Order IV ferric carboxymaltose 1000 mg", IvIronRequest(ctx)),
-                MedicationSuggestion(ctx, f.Key, "oral", "Order oral ferrous sulfate 325 mg every other day", OralIronRequest(ctx)),
-            ];
+            var suggestions = new List<Suggestion>(2);
+            if (ivAppropriate) suggestions.Add(MedicationSuggestion(ctx, f.Key, "iv", "Order IV ferric carboxymaltose 1000 mg", IvIronRequest(ctx)));
+            suggestions.Add(MedicationSuggestion(ctx, f.Key, "oral", "Order oral ferrous sulfate 325 mg every other day", OralIronRequest(ctx)));
+            card.Suggestions = suggestions;
             card.SelectionBehavior = SelectionBehavior.AtMostOne;
         }
         return card;
@@ -222,7 +231,9 @@ public sealed class CardBuilder(RlsKnowledge knowledge)
         {
             md.Append(CultureInfo.InvariantCulture, $"No ferritin or TSAT from the last {WindowText()}: iron studies are suggested below. **Draw:** {knowledge.IronStudiesPatientInstruction}\n\n");
         }
-        md.Append(CultureInfo.InvariantCulture, $"Recognised by {f.Drug.Evidence}.\n");
+        // A ferritin skipped for its unit is why "no ferritin" may be said here: the clinician must see it.
+        AppendCaveats(md, s, ironValuesShown: false);
+        md.Append(CultureInfo.InvariantCulture, $"Recognised by {Md(f.Drug.Evidence)}.\n");
 
         var summary = $"{drugName} ({classText}) may worsen RLS: {(f.IronStudiesDue ? "check iron first" : "consider an alternative")} and monitor RLS.";
         var card = NewCard(f.Kind, f, ctx, Indicator.Warning, summary, md);
@@ -444,7 +455,7 @@ public sealed class CardBuilder(RlsKnowledge knowledge)
         var sb = new StringBuilder(text.Length);
         foreach (var ch in text)
         {
-            if (ch is '*' or '_' or '`' or '[' or ']' or '<' or '>' or '#' or '|') sb.Append('\\');
+            if (ch is '\\' or '*' or '_' or '`' or '[' or ']' or '<' or '>' or '#' or '|' or '~') sb.Append('\\');
             sb.Append(ch is '\r' or '\n' ? ' ' : ch);
         }
         return sb.ToString();

@@ -150,7 +150,7 @@ public sealed class RlsKnowledge
         foreach (var (d, i) in (doc.Drugs ?? []).Select((d, i) => (d, i)))
         {
             var cls = CardKinds.ParseDrugClass(d.Class);
-            if (cls is null || string.IsNullOrWhiteSpace(d.Ingredient)) { errors.Add($"drugs[{i}]: needs ingredient and a known class (got '{d.Class}')."); continue; }
+            if (cls is null || string.IsNullOrWhiteSpace(d.Ingredient)) { errors.Add($"drugs[{i}] ({d.Ingredient ?? "no ingredient"}): needs ingredient and a known class (got '{d.Class}')."); continue; }
             var drug = new KnownDrug(d.Ingredient, cls.Value, Src(d.Source, $"drugs[{i}] ({d.Ingredient})"));
             byIngredient[d.Ingredient] = drug;
             foreach (var code in d.Rxnorm ?? []) drugCodes[Key(FhirSystems.RxNorm, code)] = drug;

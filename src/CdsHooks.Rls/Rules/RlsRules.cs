@@ -52,7 +52,10 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         var ivIron = ferritin is not null
             && ferritin.Above(t.FerritinIronTherapyMax) && ferritin.AtMost(t.FerritinIvIronMax)
             && (tsat is null || tsat.Below(t.TsatIvIronBelow));
-        var ironTherapy = !ivIron && !hardStop
+        // A TSAT at or above the IV-iron limit means iron is not deficient enough to supplement, whatever the
+        // ferritin (IRLSSG 2018: iron helps RLS with TSAT < 45 %); an IV iron order then gets the caution alone.
+        var saturated = tsat?.AtLeast(t.TsatIvIronBelow) == true;
+        var ironTherapy = !ivIron && !hardStop && !saturated
             && (ferritin?.AtMost(t.FerritinIronTherapyMax) == true || tsat?.Below(t.TsatIronTherapyBelow) == true);
 
         var ironOrders = inScope.Where(m => m.Origin == MedicationOrigin.Draft && (m.Has(DrugClass.OralIron) || m.Has(DrugClass.IvIron))).ToList();

@@ -24,7 +24,7 @@ public sealed record LabResult(
     public bool Below(decimal limit) => Comparator switch
     {
         ">" or ">=" => false,
-        "<=" => Value < limit,
+        "<" => Value <= limit, // "<20" is below 20
         _ => Value < limit,
     };
 
@@ -32,6 +32,7 @@ public sealed record LabResult(
     public bool Above(decimal limit) => Comparator switch
     {
         "<" or "<=" => false,
+        ">" => Value >= limit, // ">100" is above 100
         _ => Value > limit,
     };
 

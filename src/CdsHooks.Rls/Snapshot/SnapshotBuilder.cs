@@ -208,7 +208,11 @@ public sealed class SnapshotBuilder(RlsKnowledge knowledge)
     private MedicationFact Fact(MedicationUse use, MedicationOrigin origin, Dictionary<string, Medication> byReference, bool selected)
     {
         var medication = Resolve(use, byReference);
-        var drugs = _classifier.Classify(use.MedicationCodeableConcept, medication);
+        // medicationReference.display is often all there is: the prefetch searches have no _include, so the referenced
+        // Medication is usually absent from the answer. Its display is classified like text.
+        var concept = use.MedicationCodeableConcept
+            ?? (use.MedicationReference?.Display is { } display ? new CodeableConcept { Text = display } : null);
+        var drugs = _classifier.Classify(concept, medication);
         var name = use.MedicationCodeableConcept?.DisplayText()
             ?? medication?.Code?.DisplayText()
             ?? use.MedicationReference?.Display

@@ -56,16 +56,4 @@ public sealed class FhirOptionsTests
         host.Start();
         Assert.False(host.Services.GetRequiredService<FhirServerAllowlist>().IsEmpty);
     }
-
-    [Fact]
-    public void ServiceHost_WithLoopbackStubAllowlisted_Starts()
-    {
-        using var host = new CdsServiceHostWith(("Fhir:AllowedServers:0", "http://127.0.0.1:9/fhir"), ("Fhir:AllowInsecureHttp", "true"));
-        Assert.NotNull(host.Client);
-    }
-
-    private sealed class CdsServiceHostWith(params (string Key, string Value)[] settings) : CdsServiceHost
-    {
-        protected override IEnumerable<KeyValuePair<string, string?>> Settings => settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value));
-    }
 }

@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Options;
+
+namespace CdsHooks.Api.Analytics;
+
+public static class AnalyticsExtensions
+{
+    /// <summary>The card log (a bounded queue and its background batch writer) and the analytics endpoint's options.</summary>
+    public static IServiceCollection AddCardAnalytics(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<AnalyticsOptions>().Bind(configuration.GetSection(AnalyticsOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AnalyticsOptions>, AnalyticsOptionsValidator>();
+        services.AddSingleton<CardLogWriter>();
+        services.AddSingleton<ICardLog>(sp => sp.GetRequiredService<CardLogWriter>());
+        services.AddHostedService(sp => sp.GetRequiredService<CardLogWriter>());
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AnalyticsJsonContext.Default));
+        return services;
+    }
+}

@@ -1,0 +1,54 @@
+using System.Text.Json.Serialization;
+
+namespace CdsHooks.Api.Analytics;
+
+/// <summary>The answer of <c>GET /analytics/cards</c>.</summary>
+public sealed class CardAnalyticsReport
+{
+    /// <summary>Start of the range, inclusive.</summary>
+    public required DateTimeOffset From { get; init; }
+    /// <summary>End of the range, exclusive.</summary>
+    public required DateTimeOffset To { get; init; }
+    /// <summary>One entry per service and card kind with any card issued or any feedback in the range.</summary>
+    public required List<CardKindStatistics> Cards { get; init; }
+    /// <summary>Feedback on card uuids this store never logged (issued by another node with its own store, or before the log existed).</summary>
+    public required FeedbackCounts UnmatchedFeedback { get; init; }
+}
+
+public sealed class CardKindStatistics
+{
+    public required string ServiceId { get; init; }
+    /// <summary>The card's <c>source.topic.code</c>, e.g. <c>iron-therapy</c>.</summary>
+    public required string CardKind { get; init; }
+    /// <summary>Cards issued in the range (a retried hook call with the same hookInstance counts once).</summary>
+    public long Issued { get; set; }
+    /// <summary>Distinct cards with an <c>accepted</c> report whose outcomeTimestamp is in the range.</summary>
+    public long Accepted { get; set; }
+    /// <summary>Distinct cards with an <c>overridden</c> report whose outcomeTimestamp is in the range.</summary>
+    public long Overridden { get; set; }
+    /// <summary>accepted / (accepted + overridden), rounded to 4 places; 0 when there is no feedback. Ignored cards are never reported (spec), so issued is not the denominator.</summary>
+    public double AcceptanceRate { get; set; }
+    /// <summary>The most frequent override reasons (distinct cards), most frequent first.</summary>
+    public List<OverrideReasonCount> TopOverrideReasons { get; init; } = [];
+
+    public static double Rate(long accepted, long overridden) =>
+        accepted + overridden == 0 ? 0 : Math.Round((double)accepted / (accepted + overridden), 4);
+}
+
+public sealed class OverrideReasonCount
+{
+    public string? System { get; init; }
+    public required string Code { get; init; }
+    public string? Display { get; init; }
+    public long Count { get; init; }
+}
+
+public sealed class FeedbackCounts
+{
+    public long Accepted { get; set; }
+    public long Overridden { get; set; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(CardAnalyticsReport))]
+public sealed partial class AnalyticsJsonContext : JsonSerializerContext;

@@ -1,0 +1,92 @@
+using Microsoft.AspNetCore.Cors.Infrastructure;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace CdsHooks.Api.Security;
+
+/// <summary>
+/// Authenticates every request under <see cref="CdsClientSecurity.ProtectedPaths"/> by path, before routing picks
+/// an endpoint, so endpoints added there later (feedback, analytics) are covered without opting in. A refused
+/// call gets a bare 401 (CDS Hooks 2.0 §Trusting CDS Clients); the reason goes to the log, never the token.
+/// </summary>
+internal sealed partial class CdsClientAuthenticationMiddleware(
+    RequestDelegate next,
+    ClientTokenValidator validator,
+    IOptions<CdsClientSecurityOptions> options,
+    ILogger<CdsClientAuthenticationMiddleware> logger)
+{
+    private readonly bool _requireJwt = options.Value.RequireJwt ?? true;
+    private readonly string? _publicBaseUrl = options.Value.PublicBaseUrl is { Length: > 0 } url ? url.TrimEnd('/') : null;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (!CdsClientSecurity.IsProtected(request.Path) || IsPreflight(request))
+        {
+            await next(context);
+            return;
+        }
+
+        var authorization = request.Headers.Authorization;
+        // Open mode: calls without a token pass; without issuers, tokens cannot be checked and are ignored
+        // (the Sandbox always sends one). With issuers configured, a token that is sent must be valid.
+        if (!_requireJwt && (authorization.Count == 0 || !validator.HasIssuers))
+        {
+            await next(context);
+            return;
+        }
+
+        var path = request.Path.Value ?? "";
+        if (authorization.Count != 1 || BearerToken(authorization[0]) is not { } token)
+        {
+            LogRefused(logger, request.Method, path, authorization.Count == 0 ? "no Authorization header" : "Authorization is not a single Bearer token");
+            Refuse(context);
+            return;
+        }
+
+        var result = await validator.ValidateAsync(token, AudienceOf(request), context.RequestAborted);
+        if (result.Client is not { } client)
+        {
+            LogRefused(logger, request.Method, path, result.Failure ?? "invalid");
+            Refuse(context);
+            return;
+        }
+        context.Features.Set(client);
+        context.User = client.ToPrincipal();
+        LogAuthenticated(logger, client.Issuer, path);
+        await next(context);
+    }
+
+    /// <summary>The URL the client called, which the token's <c>aud</c> must equal: the public base URL when configured.</summary>
+    private string AudienceOf(HttpRequest request) => _publicBaseUrl is { } baseUrl
+        ? baseUrl + request.Path.ToUriComponent()
+        : $"{request.Scheme}://{request.Host.ToUriComponent()}{request.PathBase.ToUriComponent()}{request.Path.ToUriComponent()}";
+
+    private static string? BearerToken(string? header)
+    {
+        const string Scheme = "Bearer ";
+        if (header is null || !header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase)) return null;
+        var token = header[Scheme.Length..].Trim();
+        return token.Length > 0 ? token : null;
+    }
+
+    /// <summary>Browsers send CORS preflights without credentials; the CORS middleware answers them.</summary>
+    private static bool IsPreflight(HttpRequest request) =>
+        HttpMethods.IsOptions(request.Method) && request.Headers.ContainsKey(CorsConstants.Origin) && request.Headers.ContainsKey(CorsConstants.AccessControlRequestMethod);
+
+    /// <summary>A bare 401: no body, not even the problem details the status-code-pages middleware would add.</summary>
+    private static void Refuse(HttpContext context)
+    {
+        context.Features.Get<IStatusCodePagesFeature>()?.Enabled = false;
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer";
+        context.Response.ContentLength = 0;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "401 for {Method} {Path}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string method, string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Authenticated CDS client {Issuer} for {Path}")]
+    private static partial void LogAuthenticated(ILogger logger, string issuer, string path);
+}

@@ -1,0 +1,181 @@
+using System.Security.Claims;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace CdsHooks.Api.Security;
+
+/// <summary>The CDS client (EHR) a request was authenticated as. Set as an HTTP feature; see <see cref="CdsClientHttpContextExtensions"/>.</summary>
+public sealed record CdsClient(string Issuer, string? Tenant, string? Subject)
+{
+    public const string AuthenticationType = "CdsHooksClientJwt";
+
+    public ClaimsPrincipal ToPrincipal()
+    {
+        var claims = new List<Claim> { new(JwtRegisteredClaimNames.Iss, Issuer) };
+        if (Tenant is not null) claims.Add(new Claim("tenant", Tenant));
+        if (Subject is not null) claims.Add(new Claim(JwtRegisteredClaimNames.Sub, Subject));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, AuthenticationType, JwtRegisteredClaimNames.Iss, null));
+    }
+}
+
+public static class CdsClientHttpContextExtensions
+{
+    /// <summary>The authenticated CDS client, or null when the call was not authenticated (<c>Security:RequireJwt=false</c>).</summary>
+    public static CdsClient? GetCdsClient(this HttpContext context) => context.Features.Get<CdsClient>();
+}
+
+/// <summary>Either the authenticated client or why the token was refused (safe to log: it never holds the token).</summary>
+public readonly record struct ClientTokenResult(CdsClient? Client, string? Failure)
+{
+    public static ClientTokenResult Refused(string reason) => new(null, reason);
+}
+
+/// <summary>
+/// Checks the JWT a CDS client signs each call with (CDS Hooks 2.0 §Trusting CDS Clients): header <c>alg</c>
+/// (ES384/RS384 by default, never <c>none</c> or HMAC), <c>typ</c> JWT, <c>kid</c>; <c>iss</c> on the allowlist;
+/// <c>jku</c> on that issuer's allowlist (checked before anything is fetched); the signature against the issuer's
+/// keys; <c>aud</c> equal to the URL called; <c>exp</c>, <c>nbf</c>, <c>iat</c> with a small skew; optional
+/// <c>tenant</c>; and <c>jti</c> never seen before.
+/// </summary>
+public sealed class ClientTokenValidator
+{
+    private const int MaxShownLength = 100;
+
+    private readonly CdsClientSecurityOptions _options;
+    private readonly Dictionary<string, TrustedIssuer> _issuers;
+    private readonly JwksKeyCache _keys;
+    private readonly IJtiReplayStore _replay;
+    private readonly TimeProvider _clock;
+    private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
+
+    public ClientTokenValidator(IOptions<CdsClientSecurityOptions> options, JwksKeyCache keys, IJtiReplayStore replay, TimeProvider clock)
+    {
+        _options = options.Value;
+        _keys = keys;
+        _replay = replay;
+        _clock = clock;
+        _issuers = _options.Issuers.ToDictionary(
+            i => i.Issuer,
+            i => new TrustedIssuer(i, i.Jwks is { Length: > 0 } jwks ? JsonWebKeys.Parse(jwks) : new Dictionary<string, JsonWebKey>()),
+            StringComparer.Ordinal);
+    }
+
+    /// <summary>Whether any issuer is configured; without one no token can be checked.</summary>
+    public bool HasIssuers => _issuers.Count > 0;
+
+    /// <param name="token">The compact JWT from <c>Authorization: Bearer</c>.</param>
+    /// <param name="audience">The URL that was called, as the client saw it.</param>
+    /// <param name="cancellationToken">The request's.</param>
+    public async ValueTask<ClientTokenResult> ValidateAsync(string token, string audience, CancellationToken cancellationToken)
+    {
+        JsonWebToken jwt;
+        try
+        {
+            jwt = _handler.ReadJsonWebToken(token);
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenMalformedException)
+        {
+            return ClientTokenResult.Refused("malformed token");
+        }
+        if (jwt.IsEncrypted) return ClientTokenResult.Refused("encrypted tokens (JWE) are not accepted");
+
+        // Header checks come first: an unsigned or HMAC token never reaches key lookup or any fetch.
+        var alg = jwt.Alg;
+        if (!_options.Algorithms.Contains(alg, StringComparer.Ordinal)) return ClientTokenResult.Refused($"alg '{Shown(alg)}' is not allowed");
+        if (!string.Equals(jwt.Typ, "JWT", StringComparison.OrdinalIgnoreCase)) return ClientTokenResult.Refused($"typ '{Shown(jwt.Typ)}' is not JWT");
+        if (string.IsNullOrEmpty(jwt.Kid)) return ClientTokenResult.Refused("no kid in the header");
+
+        var iss = jwt.Issuer;
+        if (!_issuers.TryGetValue(iss, out var issuer)) return ClientTokenResult.Refused($"issuer '{Shown(iss)}' is not trusted");
+
+        var jku = jwt.TryGetHeaderValue<string>("jku", out var j) ? j : null;
+        if (jku is not null && !issuer.Options.JwksUrls.Contains(jku, StringComparer.Ordinal))
+        {
+            return ClientTokenResult.Refused($"jku '{Shown(jku)}' is not on the allowlist of issuer '{Shown(iss)}'");
+        }
+
+        var key = await FindKeyAsync(issuer, jku, jwt.Kid, cancellationToken);
+        if (key is null) return ClientTokenResult.Refused($"no key '{Shown(jwt.Kid)}' for issuer '{Shown(iss)}'");
+        if (key.Alg is { Length: > 0 } keyAlg && keyAlg != alg) return ClientTokenResult.Refused($"key '{Shown(jwt.Kid)}' is for {keyAlg}, the token says {Shown(alg)}");
+
+        var result = await _handler.ValidateTokenAsync(jwt, new TokenValidationParameters
+        {
+            IssuerSigningKey = key,
+            TryAllIssuerSigningKeys = false,
+            ValidAlgorithms = [alg],
+            RequireSignedTokens = true,
+            ValidIssuer = issuer.Options.Issuer,
+            ValidAudience = audience,
+            RequireAudience = true,
+            // Lifetime is checked below against the injected clock.
+            ValidateLifetime = false,
+            ValidateIssuerSigningKey = false,
+            ValidateTokenReplay = false,
+            LogValidationExceptions = false,
+            IncludeTokenOnFailedValidation = false,
+        });
+        if (!result.IsValid) return ClientTokenResult.Refused(Describe(result.Exception, audience));
+
+        // Lifetime (exp, nbf, iat all required or checked, with skew) on the injected clock.
+        var now = _clock.GetUtcNow();
+        var skew = _options.ClockSkew;
+        if (!jwt.TryGetClaim(JwtRegisteredClaimNames.Exp, out _)) return ClientTokenResult.Refused("no exp claim");
+        var expires = new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero);
+        if (expires + skew <= now) return ClientTokenResult.Refused("expired (exp)");
+        if (jwt.TryGetClaim(JwtRegisteredClaimNames.Nbf, out _) && new DateTimeOffset(jwt.ValidFrom, TimeSpan.Zero) > now + skew)
+        {
+            return ClientTokenResult.Refused("not valid yet (nbf)");
+        }
+        if (!jwt.TryGetClaim(JwtRegisteredClaimNames.Iat, out _)) return ClientTokenResult.Refused("no iat claim");
+        if (new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero) > now + skew) return ClientTokenResult.Refused("iat is in the future");
+        if (expires - now > TimeSpan.FromSeconds(_options.MaxTokenLifetimeSeconds) + skew)
+        {
+            return ClientTokenResult.Refused($"exp is more than {_options.MaxTokenLifetimeSeconds} s ahead");
+        }
+        var jti = jwt.Id;
+        if (string.IsNullOrEmpty(jti)) return ClientTokenResult.Refused("no jti claim");
+        var tenant = jwt.TryGetPayloadValue<string>("tenant", out var t) ? t : null;
+        if (issuer.Options.Tenant is { Length: > 0 } expectedTenant && !string.Equals(tenant, expectedTenant, StringComparison.Ordinal))
+        {
+            return ClientTokenResult.Refused($"tenant '{Shown(tenant)}' is not the configured tenant of issuer '{Shown(iss)}'");
+        }
+
+        // Last, after the signature: only genuine tokens may use up a jti.
+        if (!await _replay.TryMarkUsedAsync(iss, jti, expires + _options.ClockSkew, cancellationToken))
+        {
+            return ClientTokenResult.Refused($"jti already used (replay) for issuer '{Shown(iss)}'");
+        }
+        var subject = jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Sub, out var s) ? s : null;
+        return new ClientTokenResult(new CdsClient(iss, tenant, subject), null);
+    }
+
+    /// <summary>Inline keys first, then the JWKS the token points at (<c>jku</c>) or the issuer's configured JWKS URL.</summary>
+    private async ValueTask<JsonWebKey?> FindKeyAsync(TrustedIssuer issuer, string? jku, string kid, CancellationToken cancellationToken)
+    {
+        if (issuer.InlineKeys.TryGetValue(kid, out var inline)) return inline;
+        var url = jku ?? issuer.Options.JwksUrl;
+        return string.IsNullOrEmpty(url) ? null : await _keys.FindAsync(issuer.Options.Issuer, url, kid, cancellationToken);
+    }
+
+    private static string Describe(Exception? ex, string audience) => ex switch
+    {
+        SecurityTokenInvalidAudienceException => $"aud is not the URL called ({audience})",
+        SecurityTokenInvalidIssuerException => "iss does not match",
+        SecurityTokenInvalidAlgorithmException => "algorithm not allowed",
+        SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "bad signature",
+        // The exception text may quote the token when PII logging is on: only its type is reported.
+        null => "invalid",
+        _ => ex.GetType().Name,
+    };
+
+    /// <summary>Header and claim values come from the caller: shortened and stripped of control characters for the log.</summary>
+    private static string Shown(string? value)
+    {
+        if (value is null) return "(none)";
+        var text = value.Length > MaxShownLength ? value[..MaxShownLength] + "…" : value;
+        return string.Concat(text.Select(c => char.IsControl(c) ? '?' : c));
+    }
+
+    private sealed record TrustedIssuer(TrustedIssuerOptions Options, IReadOnlyDictionary<string, JsonWebKey> InlineKeys);
+}

@@ -1,0 +1,171 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace CdsHooks.Api.Storage;
+
+/// <summary>
+/// The relational store behind feedback and the card log. The SQL is shared (both engines take <c>@name</c>
+/// parameters, <c>BIGINT</c>, <c>TEXT</c> and <c>INSERT … ON CONFLICT DO NOTHING</c>); only connecting and locking differ.
+/// </summary>
+public abstract class CdsDatabase : IAsyncDisposable
+{
+    /// <summary><c>sqlite</c> or <c>postgres</c>.</summary>
+    public abstract string Provider { get; }
+
+    /// <summary>Where the data is, for logs (a file or host/database; never a password).</summary>
+    public abstract string Location { get; }
+
+    public abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction and commits it: when this returns, the rows are durable
+    /// (SQLite: WAL with synchronous=FULL; PostgreSQL: a committed transaction).
+    /// </summary>
+    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        using var writer = await EnterWriterAsync(cancellationToken);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var result = await work(connection, transaction);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    /// <summary>Serialises writers where the engine allows one at a time (SQLite) so they queue here, not in busy retries.</summary>
+    protected virtual ValueTask<IDisposable?> EnterWriterAsync(CancellationToken cancellationToken) => ValueTask.FromResult<IDisposable?>(null);
+
+    /// <summary>Keeps two nodes starting at once from migrating the schema at the same time.</summary>
+    internal virtual Task LockSchemaAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public virtual ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+
+    internal static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command;
+    }
+}
+
+/// <summary>The embedded default: one SQLite file, WAL journal, every commit fsynced.</summary>
+public sealed class SqliteCdsDatabase : CdsDatabase
+{
+    private readonly string _connectionString;
+    private readonly SemaphoreSlim _writer = new(1, 1);
+
+    public SqliteCdsDatabase(string connectionString, string contentRoot)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true };
+        if (!Path.IsPathRooted(builder.DataSource) && !builder.DataSource.StartsWith(':'))
+        {
+            builder.DataSource = Path.GetFullPath(Path.Combine(contentRoot, builder.DataSource));
+        }
+        if (Path.GetDirectoryName(builder.DataSource) is { Length: > 0 } folder) Directory.CreateDirectory(folder);
+        _connectionString = builder.ToString();
+        Location = builder.DataSource;
+    }
+
+    public override string Provider => StorageOptions.Sqlite;
+
+    public override string Location { get; }
+
+    public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            // WAL is a property of the file (set once, kept); synchronous is per connection. FULL fsyncs the WAL at
+            // every commit, so acknowledged feedback survives power loss as well as a killed process.
+            await using var pragma = Command(connection, null, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;");
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    protected override async ValueTask<IDisposable?> EnterWriterAsync(CancellationToken cancellationToken)
+    {
+        await _writer.WaitAsync(cancellationToken);
+        return new Release(_writer);
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        // Pooled connections keep the file open; release them so the file can be moved or deleted after shutdown.
+        using (var connection = new SqliteConnection(_connectionString)) SqliteConnection.ClearPool(connection);
+        _writer.Dispose();
+        return base.DisposeAsync();
+    }
+
+    private sealed class Release(SemaphoreSlim semaphore) : IDisposable
+    {
+        public void Dispose() => semaphore.Release();
+    }
+}
+
+/// <summary>PostgreSQL: shared by every node of a scale-out deployment.</summary>
+public sealed class PostgresCdsDatabase : CdsDatabase
+{
+    /// <summary>An arbitrary constant naming this service's schema-migration advisory lock.</summary>
+    private const long SchemaLockKey = 0x_52_4C_53_43_44_53; // "RLSCDS"
+
+    private readonly NpgsqlDataSource _dataSource;
+
+    public PostgresCdsDatabase(string connectionString)
+    {
+        _dataSource = NpgsqlDataSource.Create(connectionString);
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        Location = $"{b.Host}:{b.Port}/{b.Database}";
+    }
+
+    public override string Provider => StorageOptions.Postgres;
+
+    public override string Location { get; }
+
+    public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
+        await _dataSource.OpenConnectionAsync(cancellationToken);
+
+    internal override async Task LockSchemaAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, "SELECT pg_advisory_xact_lock(@key)").With("key", SchemaLockKey);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _dataSource.DisposeAsync();
+        await base.DisposeAsync();
+    }
+}
+
+internal static class CommandParameters
+{
+    /// <summary>Adds <c>@name</c> (null as SQL NULL); both providers bind by name.</summary>
+    public static DbCommand With(this DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+        return command;
+    }
+}
+
+/// <summary>Instants are stored as microseconds since the Unix epoch (BIGINT): exact, sortable, the same on both engines.</summary>
+public static class StoredTime
+{
+    public static long ToMicros(DateTimeOffset instant) => (instant.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+
+    public static DateTimeOffset FromMicros(long micros) => DateTimeOffset.UnixEpoch.AddTicks(micros * 10);
+}

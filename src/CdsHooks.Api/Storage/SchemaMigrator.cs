@@ -1,0 +1,96 @@
+using System.Data.Common;
+
+namespace CdsHooks.Api.Storage;
+
+/// <summary>
+/// Creates or upgrades the schema at start-up, before the service answers: each migration runs once, in order, in
+/// one transaction with its row in <c>schema_version</c>. A database newer than this build stops the start-up.
+/// </summary>
+public sealed partial class SchemaMigrator(CdsDatabase database, ILogger<SchemaMigrator> logger) : IHostedService
+{
+    /// <summary>Append only: a released migration is never edited.</summary>
+    internal static readonly IReadOnlyList<(int Version, string Description, string Sql)> Migrations =
+    [
+        (1, "card log and feedback", """
+            CREATE TABLE card_log (
+                card_uuid        TEXT   NOT NULL PRIMARY KEY,
+                service_id       TEXT   NOT NULL,
+                card_kind        TEXT   NOT NULL,
+                hook_instance    TEXT   NOT NULL,
+                issued_at        BIGINT NOT NULL,
+                suggestion_uuids TEXT   NOT NULL
+            );
+            CREATE INDEX ix_card_log_issued_at ON card_log (issued_at);
+            CREATE TABLE feedback (
+                service_id           TEXT   NOT NULL,
+                card_uuid            TEXT   NOT NULL,
+                outcome              TEXT   NOT NULL,
+                outcome_at           BIGINT NOT NULL,
+                report_detail        TEXT   NOT NULL,
+                accepted_suggestions TEXT   NULL,
+                reason_system        TEXT   NULL,
+                reason_code          TEXT   NULL,
+                reason_display       TEXT   NULL,
+                received_at          BIGINT NOT NULL,
+                PRIMARY KEY (service_id, card_uuid, outcome, outcome_at, report_detail)
+            );
+            CREATE INDEX ix_feedback_outcome_at ON feedback (outcome_at);
+            CREATE INDEX ix_feedback_card_uuid ON feedback (card_uuid);
+            """),
+    ];
+
+    public static int LatestVersion => Migrations[^1].Version;
+
+    public Task StartAsync(CancellationToken cancellationToken) => MigrateAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task<int> MigrateAsync(CancellationToken cancellationToken)
+    {
+        var (from, to) = await database.WriteAsync(async (connection, transaction) =>
+        {
+            await database.LockSchemaAsync(connection, transaction, cancellationToken);
+            await ExecuteAsync(connection, transaction, """
+                CREATE TABLE IF NOT EXISTS schema_version (
+                    version     INTEGER NOT NULL PRIMARY KEY,
+                    description TEXT    NOT NULL,
+                    applied_at  BIGINT  NOT NULL
+                )
+                """, cancellationToken);
+            await using var read = CdsDatabase.Command(connection, transaction, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+            var current = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+            if (current > LatestVersion)
+            {
+                throw new InvalidOperationException(
+                    $"The {database.Provider} database at {database.Location} has schema version {current}; this build knows up to {LatestVersion}. Deploy the newer build or point Storage:ConnectionString elsewhere.");
+            }
+            foreach (var (version, description, sql) in Migrations.Where(m => m.Version > current))
+            {
+                await ExecuteAsync(connection, transaction, sql, cancellationToken);
+                await using var record = CdsDatabase.Command(connection, transaction,
+                    "INSERT INTO schema_version (version, description, applied_at) VALUES (@version, @description, @at)");
+                record.With("version", version);
+                record.With("description", description);
+                record.With("at", StoredTime.ToMicros(DateTimeOffset.UtcNow));
+                await record.ExecuteNonQueryAsync(cancellationToken);
+            }
+            return (current, LatestVersion);
+        }, cancellationToken);
+
+        if (from == to) LogSchemaCurrent(logger, database.Provider, database.Location, to);
+        else LogSchemaMigrated(logger, database.Provider, database.Location, from, to);
+        return to;
+    }
+
+    private static async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = CdsDatabase.Command(connection, transaction, sql);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Storage: {Provider} at {Location}, schema version {Version}")]
+    private static partial void LogSchemaCurrent(ILogger logger, string provider, string location, int version);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Storage: {Provider} at {Location}, schema migrated from version {From} to {To}")]
+    private static partial void LogSchemaMigrated(ILogger logger, string provider, string location, int from, int to);
+}

@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace CdsHooks.Api.Tests;
+
+/// <summary>
+/// Two service processes on different ports, sharing only the real PostgreSQL and Redis, behave as one: feedback
+/// posted to either node shows in both nodes' analytics.
+/// </summary>
+public sealed class ScaleOutTests(ITestOutputHelper output)
+{
+    [RequiresPostgresAndRedisFact]
+    public async Task TwoNodes_FeedbackOnEitherNode_ShowsInBothNodesAnalytics()
+    {
+        var database = await TestServers.CreateDatabaseAsync();
+        try
+        {
+            var environment = new Dictionary<string, string>
+            {
+                ["Storage__Provider"] = "postgres",
+                ["Storage__ConnectionString"] = database,
+                ["Redis__ConnectionString"] = TestServers.Redis,
+            };
+            // Both start at once on the empty database: the schema migration must not race.
+            var nodes = await Task.WhenAll(ServiceProcess.StartAsync(environment), ServiceProcess.StartAsync(environment));
+            await using var a = nodes[0];
+            await using var b = nodes[1];
+            Assert.NotEqual(a.BaseAddress.Port, b.BaseAddress.Port);
+
+            // Cards issued by node A (real clock: the child processes have no fixed clock).
+            var (_, cards) = await HookCalls.CallAsync(a.Client);
+            var therapy = cards.Single(c => c.Source.Topic!.Code == "iron-therapy");
+            var ssri = cards.Single(c => c.Source.Topic!.Code == "ssri-caution");
+            var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+            // Feedback to node B on one card and to node A on the other.
+            await HookCalls.PostFeedbackAsync(b.Client, FeedbackTests.Body(FeedbackTests.Accepted(therapy.Uuid!, therapy.Suggestions![0].Uuid!, now)));
+            await HookCalls.PostFeedbackAsync(a.Client, FeedbackTests.Body(FeedbackTests.Overridden(ssri.Uuid!, "benefit-outweighs-risk", now)));
+
+            foreach (var node in nodes)
+            {
+                var (therapyStats, ssriStats, waited) = await WaitForAnalyticsAsync(node.Client);
+                output.WriteLine($"node :{node.BaseAddress.Port} saw both cards and both reports after {waited.TotalMilliseconds:0} ms");
+                Assert.Equal(1, therapyStats.GetProperty("issued").GetInt64());
+                Assert.Equal(1, therapyStats.GetProperty("accepted").GetInt64());
+                Assert.Equal(1, ssriStats.GetProperty("overridden").GetInt64());
+                Assert.Equal("benefit-outweighs-risk", ssriStats.GetProperty("topOverrideReasons")[0].GetProperty("code").GetString());
+            }
+        }
+        finally
+        {
+            await TestServers.DropDatabaseAsync(database);
+        }
+    }
+
+
+
+    /// <summary>
+    /// The card log is written behind the response (on node A), so a node may answer before it lands: poll with a
+    /// deadline. Feedback needs no wait (200 means committed); the issued count is what may lag.
+    /// </summary>
+    private static async Task<(JsonElement Therapy, JsonElement Ssri, TimeSpan Waited)> WaitForAnalyticsAsync(HttpClient client)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            using var response = await client.GetAsync("/analytics/cards");
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+            using var doc = JsonDocument.Parse(text);
+            var kinds = doc.RootElement.GetProperty("cards").EnumerateArray().ToList();
+            var therapy = kinds.FirstOrDefault(k => k.GetProperty("cardKind").GetString() == "iron-therapy");
+            var ssri = kinds.FirstOrDefault(k => k.GetProperty("cardKind").GetString() == "ssri-caution");
+            if (therapy.ValueKind == JsonValueKind.Object && ssri.ValueKind == JsonValueKind.Object
+                && therapy.GetProperty("issued").GetInt64() > 0 && ssri.GetProperty("issued").GetInt64() > 0)
+            {
+                return (therapy.Clone(), ssri.Clone(), clock.Elapsed);
+            }
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), "the card log did not reach the shared store within 20 s: " + text);
+            await Task.Delay(50);
+        }
+    }
+}

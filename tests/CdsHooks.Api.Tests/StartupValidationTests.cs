@@ -1,0 +1,79 @@
+using System.Net;
+using System.Text;
+using CdsHooks.Testing;
+using Microsoft.Extensions.Options;
+
+namespace CdsHooks.Api.Tests;
+
+/// <summary>A bad configuration stops the service at boot with a message naming the key, never at the first request.</summary>
+public sealed class StartupValidationTests
+{
+    private sealed class ConfiguredHost(params (string Key, string? Value)[] settings) : CdsServiceHost
+    {
+        protected override IEnumerable<KeyValuePair<string, string?>> Settings =>
+            base.Settings.Concat(settings.Select(s => KeyValuePair.Create(s.Key, s.Value)));
+    }
+
+    [Fact]
+    public void WindowOutOfRange_FailsAtBoot_NamingTheKey()
+    {
+        using var host = new ConfiguredHost(("Rls:IronStudiesWindowDays", "5"));
+        var ex = Assert.ThrowsAny<Exception>(() => host.Client);
+        var validation = FindInner<OptionsValidationException>(ex);
+        Assert.Contains("Rls:IronStudiesWindowDays", validation.Message);
+    }
+
+    [Fact]
+    public void KnowledgePathMissing_FailsAtBoot_NamingTheKey()
+    {
+        using var host = new ConfiguredHost(("Rls:KnowledgePath", "/nonexistent/knowledge.json"));
+        var ex = Assert.ThrowsAny<Exception>(() => host.Client);
+        Assert.Contains("Rls:KnowledgePath", FindInner<OptionsValidationException>(ex).Message);
+    }
+
+    [Fact]
+    public void BrokenKnowledgeFile_FailsAtBoot_NamingTheEntry()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"knowledge-{Guid.NewGuid():N}.json");
+        var original = File.ReadAllText(Path.Combine(FixtureFiles.RepositoryRoot, "src/CdsHooks.Rls/Knowledge/rls-knowledge.json"));
+        File.WriteAllText(path, original.Replace("\"ferritinIronTherapyMaxNgPerMl\": {\n      \"value\": 75", "\"ferritinIronTherapyMaxNgPerMl\": {\n      \"value\": 150", StringComparison.Ordinal));
+        try
+        {
+            using var host = new ConfiguredHost(("Rls:KnowledgePath", path));
+            var ex = Assert.ThrowsAny<Exception>(() => host.Client);
+            Assert.Contains("ferritin thresholds must rise", FindInner<InvalidOperationException>(ex).Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task ShorterWindow_FromConfiguration_ChangesWhichResultsCountAsRecent()
+    {
+        // The fixture's labs are from 2026-09-10, 72 days before the fixed clock: recent at 365 days, stale at 60.
+        using var host = new ConfiguredHost(("Rls:IronStudiesWindowDays", "60"));
+        var body = FixtureFiles.ReadFixture("requests/order-select-zoloft-text-low-iron.json");
+        using var response = await host.Client.PostAsync("/cds-services/rls-iron-order-select", new StringContent(body, Encoding.UTF8, "application/json"));
+        var json = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["ssri-caution"], CardAssertions.Topics(CardAssertions.AssertConformantResponse(json)));
+        Assert.Contains("last 2 months", json);
+    }
+
+    private static T FindInner<T>(Exception ex) where T : Exception
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is T t) return t;
+            if (e is AggregateException agg && agg.InnerExceptions.Select(FindInnerOrNull<T>).FirstOrDefault(x => x is not null) is { } found) return found;
+        }
+        throw new Xunit.Sdk.XunitException($"No {typeof(T).Name} in {ex}");
+    }
+
+    private static T? FindInnerOrNull<T>(Exception ex) where T : Exception
+    {
+        try { return FindInner<T>(ex); } catch (Xunit.Sdk.XunitException) { return null; }
+    }
+}
