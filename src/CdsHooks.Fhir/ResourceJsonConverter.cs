@@ -50,7 +50,9 @@ public sealed class ResourceJsonConverter : JsonConverter<Resource>
             return (Resource?)JsonSerializer.Deserialize(ref reader, info);
         }
 
-        reader.Skip();
+        // TrySkip, not Skip: when the request body is streamed the reader is not a final block, though the serializer
+        // has buffered this whole value for the converter (Skip throws on a non-final block; TrySkip succeeds).
+        if (!reader.TrySkip()) throw new JsonException("A FHIR resource is incomplete.");
         return new UnknownResource(resourceType) { Id = id };
     }
 
@@ -94,7 +96,7 @@ public sealed class ResourceJsonConverter : JsonConverter<Resource>
             else
             {
                 reader.Read();
-                reader.Skip();
+                if (!reader.TrySkip()) break;
             }
 
             if (resourceType is not null && id is not null) break;

@@ -54,6 +54,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.ArgumentList.Add($"http://127.0.0.1:{port}");
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        // Unless the environment configures issuers: Production would otherwise require a JWT issuer.
         start.Environment["Security__RequireJwt"] = "false";
         foreach (var (key, value) in environment) start.Environment[key] = value;
 

@@ -1,3 +1,4 @@
+using CdsHooks.Api.Fhir;
 using CdsHooks.Api.Services;
 using CdsHooks.Protocol;
 using CdsHooks.Rls;
@@ -23,7 +24,7 @@ public static class OperationsExtensions
         services.AddSingleton<RlsAdvisor>();
         services.AddSingleton<CdsServiceCatalog>();
         services.AddSingleton<PatientDataGatherer>();
-        services.AddSingleton<IPrefetchFallback, NoPrefetchFallback>();
+        services.AddFhirFallback(configuration);
         services.AddSingleton(TimeProvider.System);
         services.AddHealthChecks().AddCheck<KnowledgeHealthCheck>("knowledge", tags: ["ready"]);
         return services;

@@ -4,31 +4,36 @@ using CdsHooks.Rls.Snapshot;
 
 namespace CdsHooks.Api.Services;
 
-/// <summary>Data a hook call needs but could not get: reported to the client in a 412 OperationOutcome.</summary>
-public sealed record MissingData(string Key, string Reason);
+/// <summary>
+/// Data a hook call needs but could not get: reported to the client in a 412 OperationOutcome.
+/// <paramref name="Code"/> is the FHIR IssueType (timeout, login, forbidden, transient, security, ...).
+/// </summary>
+public sealed record MissingData(string Key, string Reason, string Code = "incomplete");
 
 /// <summary>The result of gathering: a record for the rules, or what is missing.</summary>
 public sealed record GatherResult(PatientRecord? Record, IReadOnlyList<MissingData> Missing);
 
 /// <summary>
-/// Reads what prefetch lacks from somewhere else (the EHR's FHIR server). Given the keys that are absent,
-/// failed or paged, returns the completed entries and the keys it could not obtain.
+/// Reads what prefetch lacks from somewhere else (the EHR's FHIR server). Given every prefetch entry, fetches the
+/// keys that are absent or failed, further pages of paged ones, and Medications that <c>medicationReference</c>s point
+/// at but nothing in the request contains; returns what it got and what it could not get.
 /// </summary>
 public interface IPrefetchFallback
 {
-    Task<FallbackResult> FetchAsync(CdsRequest request, IReadOnlyList<PrefetchEntry> needed, CancellationToken cancellationToken);
+    Task<FallbackResult> FetchAsync(CdsRequest request, IReadOnlyList<PrefetchEntry> entries, CancellationToken cancellationToken);
 }
 
-public sealed record FallbackResult(IReadOnlyList<PrefetchEntry> Fetched, IReadOnlyList<MissingData> Missing);
-
-/// <summary>Used until a FHIR fallback is configured: nothing can be fetched, so absent required data is a 412.</summary>
-public sealed class NoPrefetchFallback : IPrefetchFallback
+/// <param name="Fetched">Entries that replace the request's (complete, or partial when a later page failed).</param>
+/// <param name="Missing">Keys that could not be read (or whose further pages could not).</param>
+/// <param name="Medications">Medications read for otherwise unresolved references.</param>
+/// <param name="Unavailable">Other optional data that could not be read, for the card detail.</param>
+public sealed record FallbackResult(
+    IReadOnlyList<PrefetchEntry> Fetched,
+    IReadOnlyList<MissingData> Missing,
+    IReadOnlyList<Medication>? Medications = null,
+    IReadOnlyList<string>? Unavailable = null)
 {
-    public Task<FallbackResult> FetchAsync(CdsRequest request, IReadOnlyList<PrefetchEntry> needed, CancellationToken cancellationToken) =>
-        Task.FromResult(new FallbackResult([], [.. needed.Where(e => e.NeedsFetch).Select(e => new MissingData(e.Key.Name,
-            e.State == PrefetchState.Failed
-                ? $"The client's prefetch of {e.Key.Describes} failed (OperationOutcome) and this service has no FHIR server access to read it."
-                : $"Prefetch '{e.Key.Name}' ({e.Key.Describes}) was not sent and this service has no FHIR server access to read it."))]));
+    public static FallbackResult Nothing { get; } = new([], []);
 }
 
 /// <summary>
@@ -40,12 +45,11 @@ public sealed class PatientDataGatherer(IPrefetchFallback fallback)
     public async Task<GatherResult> GatherAsync(CdsRequest request, CdsServiceDefinition service, CancellationToken cancellationToken)
     {
         var entries = PrefetchResolver.Resolve(request, service);
-        var needed = entries.Values.Where(e => e.NeedsFetch || e.NextPage is not null).ToList();
-        var unavailable = new List<string>();
-        if (needed.Count > 0)
+        var result = await fallback.FetchAsync(request, [.. entries.Values], cancellationToken);
+        var unavailable = new List<string>(result.Unavailable ?? []);
+        foreach (var fetched in result.Fetched) entries[fetched.Key.Name] = fetched;
+        if (result.Missing.Count > 0)
         {
-            var result = await fallback.FetchAsync(request, needed, cancellationToken);
-            foreach (var fetched in result.Fetched) entries[fetched.Key.Name] = fetched;
             var missingRequired = new List<MissingData>();
             foreach (var missing in result.Missing)
             {
@@ -67,16 +71,16 @@ public sealed class PatientDataGatherer(IPrefetchFallback fallback)
             if (missingRequired.Count > 0) return new GatherResult(null, missingRequired);
         }
 
-        return new GatherResult(BuildRecord(request, entries, unavailable), []);
+        return new GatherResult(BuildRecord(request, entries, result.Medications ?? [], unavailable), []);
     }
 
-    private static PatientRecord BuildRecord(CdsRequest request, Dictionary<string, PrefetchEntry> entries, List<string> unavailable)
+    private static PatientRecord BuildRecord(CdsRequest request, Dictionary<string, PrefetchEntry> entries, IReadOnlyList<Medication> readMedications, List<string> unavailable)
     {
         var observations = new List<Observation>();
         var conditions = new List<Condition>();
         var statements = new List<MedicationStatement>();
         var requests = new List<MedicationRequest>();
-        var medications = new List<Medication>();
+        var medications = new List<Medication>(readMedications);
         Patient? patient = null;
         foreach (var entry in entries.Values)
         {

@@ -37,6 +37,8 @@ public static class RequestValidator
         {
             if (string.IsNullOrWhiteSpace(request.FhirServer)) Add("fhirServer", "'fhirServer' is required when 'fhirAuthorization' is sent.");
             if (string.IsNullOrWhiteSpace(auth.AccessToken)) Add("fhirAuthorization.access_token", "'access_token' is required.");
+            // The token goes into an Authorization header: anything but b64token characters could split the header.
+            else if (!IsBearerToken(auth.AccessToken)) Add("fhirAuthorization.access_token", "'access_token' must be a bearer token (RFC 6750 §2.1: letters, digits, '-', '.', '_', '~', '+', '/', then '=' padding).");
             if (!string.Equals(auth.TokenType, "Bearer", StringComparison.OrdinalIgnoreCase)) Add("fhirAuthorization.token_type", "'token_type' must be 'Bearer'.");
         }
         if (!string.IsNullOrWhiteSpace(request.FhirServer)
@@ -94,6 +96,20 @@ public static class RequestValidator
         foreach (var c in value)
         {
             if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or ':')) return false;
+        }
+        return true;
+    }
+
+    /// <summary>RFC 6750 §2.1 b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".</summary>
+    private static bool IsBearerToken(string token)
+    {
+        var end = token.Length;
+        while (end > 0 && token[end - 1] == '=') end--;
+        if (end == 0) return false;
+        for (int i = 0; i < end; i++)
+        {
+            var c = token[i];
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~' or '+' or '/')) return false;
         }
         return true;
     }

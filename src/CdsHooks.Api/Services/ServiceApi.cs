@@ -70,7 +70,7 @@ public static partial class ServiceApi
                 Issue = [.. gathered.Missing.Select(m => new OperationOutcomeIssue
                 {
                     Severity = "error",
-                    Code = "incomplete",
+                    Code = m.Code,
                     Diagnostics = m.Reason,
                     Expression = ["prefetch." + m.Key],
                 })],
