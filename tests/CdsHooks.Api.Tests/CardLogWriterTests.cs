@@ -89,6 +89,19 @@ public sealed class CardLogWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stop_AfterTheContainerDisposedTheWriter_CompletesWithoutThrowing()
+    {
+        // A host that fails while starting disposes its services, then still stops its hosted services.
+        var writer = CreateWriter(capacity: 10);
+        await writer.StartAsync(CancellationToken.None);
+        writer.Dispose();
+
+        var error = await Record.ExceptionAsync(() => writer.StopAsync(CancellationToken.None));
+
+        Assert.Null(error);
+    }
+
+    [Fact]
     public async Task Stop_DrainsEverythingQueued()
     {
         using var writer = CreateWriter(capacity: 1000);

@@ -162,10 +162,15 @@ public sealed partial class CardLogWriter : IHostedService, ICardLog, IDisposabl
         }
     }
 
+    /// <summary>
+    /// The container may dispose this before the host has called <see cref="StopAsync"/> (a host disposed right after
+    /// it started): so disposal only stops the loop, and leaves the token sources usable for a later StopAsync. They
+    /// hold no timers, so nothing leaks by not disposing them.
+    /// </summary>
     public void Dispose()
     {
-        _stopping.Dispose();
-        _giveUp.Dispose();
+        _queue.Writer.TryComplete();
+        _stopping.Cancel();
     }
 
     /// <summary>A card to store, or a flush marker completed once everything before it is stored.</summary>
