@@ -139,14 +139,10 @@ public static class Records
     }
 }
 
-/// <summary>Collects resources into a <see cref="PatientRecord"/>, sorting them by type as the host's gatherer does.</summary>
+/// <summary>Collects resources into a <see cref="PatientRecord"/>, sorted by type with the host's own <see cref="PatientRecord.FromResources"/>.</summary>
 public sealed class RecordBuilder
 {
-    private readonly List<Observation> _observations = [];
-    private readonly List<Condition> _conditions = [];
-    private readonly List<MedicationStatement> _statements = [];
-    private readonly List<MedicationRequest> _requests = [];
-    private readonly List<Medication> _medications = [];
+    private readonly List<Resource> _resources = [];
     private readonly List<string> _selections = [];
     private readonly List<string> _unavailable = [];
     private Patient? _patient = Records.Patient("1980-05-05");
@@ -159,16 +155,9 @@ public sealed class RecordBuilder
     {
         foreach (var resource in resources)
         {
-            switch (resource)
-            {
-                case Patient p: _patient = p; break;
-                case Observation o: _observations.Add(o); break;
-                case Condition c: _conditions.Add(c); break;
-                case MedicationStatement ms: _statements.Add(ms); break;
-                case MedicationRequest mr: _requests.Add(mr); break;
-                case Medication m: _medications.Add(m); break;
-                default: throw new ArgumentException($"A {resource.ResourceType} does not belong in a patient record; use Drafting for draft orders.");
-            }
+            if (!PatientRecord.Holds(resource)) throw new ArgumentException($"A {resource.ResourceType} does not belong in a patient record; use Drafting for draft orders.");
+            if (resource is Patient p) _patient = p;
+            else _resources.Add(resource);
         }
         return this;
     }
@@ -206,19 +195,8 @@ public sealed class RecordBuilder
         return this;
     }
 
-    public PatientRecord Build() => new()
-    {
-        PatientId = PatientId,
-        Patient = _patient,
-        Observations = _observations,
-        Conditions = _conditions,
-        MedicationStatements = _statements,
-        MedicationRequests = _requests,
-        Medications = _medications,
-        DraftOrders = Drafts,
-        Selections = _selections,
-        Unavailable = _unavailable,
-    };
+    public PatientRecord Build() =>
+        PatientRecord.FromResources(PatientId, _patient is null ? _resources : [_patient, .. _resources], Drafts, _selections, _unavailable);
 
     public PatientSnapshot Snapshot(RlsKnowledge? knowledge = null) => new SnapshotBuilder(knowledge ?? RlsKnowledge.Default).Build(Build(), Records.Now);
 }

@@ -76,41 +76,12 @@ public sealed class PatientDataGatherer(IPrefetchFallback fallback)
 
     private static PatientRecord BuildRecord(CdsRequest request, Dictionary<string, PrefetchEntry> entries, IReadOnlyList<Medication> readMedications, List<string> unavailable)
     {
-        var observations = new List<Observation>();
-        var conditions = new List<Condition>();
-        var statements = new List<MedicationStatement>();
-        var requests = new List<MedicationRequest>();
-        var medications = new List<Medication>(readMedications);
-        Patient? patient = null;
-        foreach (var entry in entries.Values)
-        {
-            foreach (var resource in entry.Resources)
-            {
-                switch (resource)
-                {
-                    case Patient p: patient ??= p; break;
-                    case Observation o: observations.Add(o); break;
-                    case Condition c: conditions.Add(c); break;
-                    case MedicationStatement ms: statements.Add(ms); break;
-                    case MedicationRequest mr: requests.Add(mr); break;
-                    case Medication m: medications.Add(m); break;
-                }
-            }
-        }
-
         var context = request.Context!;
-        return new PatientRecord
-        {
-            PatientId = context.PatientId!,
-            Patient = patient,
-            Observations = observations,
-            Conditions = conditions,
-            MedicationStatements = statements,
-            MedicationRequests = requests,
-            Medications = medications,
-            DraftOrders = context.DraftOrders,
-            Selections = context.Selections ?? [],
-            Unavailable = unavailable,
-        };
+        return PatientRecord.FromResources(
+            context.PatientId!,
+            entries.Values.SelectMany(e => e.Resources).Concat(readMedications),
+            context.DraftOrders,
+            context.Selections,
+            unavailable);
     }
 }
