@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 namespace CdsHooks.Api.Tests;
 
 /// <summary>A bad configuration stops the service at boot with a message naming the key, never at the first request.</summary>
+[Collection(BootFailureCollection.Name)]
 public sealed class StartupValidationTests
 {
     private sealed class ConfiguredHost(params (string Key, string? Value)[] settings) : CdsServiceHost

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Options;
 namespace CdsHooks.Api.Tests;
 
 /// <summary>Storage configuration, schema migration and the embedded SQLite store.</summary>
+[Collection(BootFailureCollection.Name)]
 public sealed class StorageTests
 {
     [Theory]

@@ -7,6 +7,7 @@ namespace CdsHooks.Api.Tests.Security;
 /// <c>Security:RequireJwt</c> and the other security settings by environment: Development without issuers runs open
 /// with a loud warning; anywhere else an unusable or unsafe configuration stops the service at boot, naming the key.
 /// </summary>
+[Collection(BootFailureCollection.Name)]
 public sealed class SecurityModeTests
 {
     private sealed class ConfiguredHost(string environment, params (string Key, string? Value)[] settings) : CdsServiceHost
