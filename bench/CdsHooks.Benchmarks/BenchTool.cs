@@ -7,6 +7,7 @@ namespace CdsHooks.Benchmarks;
 
 /// <summary>
 /// <c>micro [BenchmarkDotNet args]</c>: the pipeline micro benchmarks.
+/// <c>cpu [--filter text] [--iterations N]</c>: CPU time and allocation per stage (robust on a busy machine).
 /// <c>rate ...</c>: the fixed-rate open-loop load generator used by bench/run.sh.
 /// <c>alloc ...</c>: bytes allocated per HTTP request by the real service on an in-process Kestrel socket.
 /// </summary>
@@ -27,6 +28,8 @@ public static class BenchTool
                     .WithOptions(ConfigOptions.DisableOptimizationsValidator);
                 BenchmarkSwitcher.FromAssembly(typeof(BenchTool).Assembly).Run(rest.Length == 0 ? ["--filter", "*"] : rest, config);
                 return 0;
+            case "cpu":
+                return CpuTimeRunner.Run(rest);
             case "rate":
                 return await OpenLoopLoad.RunAsync(rest);
             case "alloc":
