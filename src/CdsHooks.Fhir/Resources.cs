@@ -53,6 +53,7 @@ public sealed class UnknownResource : Resource
 public sealed class Bundle : Resource
 {
     public override string ResourceType => "Bundle";
+    [JsonConverter(typeof(CommonStringConverter))]
     public string? Type { get; set; }
     public int? Total { get; set; }
     [JsonConverter(typeof(TolerantListConverter<BundleLink>))]
@@ -105,6 +106,7 @@ public sealed class Patient : DomainResource
 public sealed class Observation : DomainResource
 {
     public override string ResourceType => "Observation";
+    [JsonConverter(typeof(CommonStringConverter))]
     public string? Status { get; set; }
     [JsonConverter(typeof(TolerantListConverter<CodeableConcept>))]
     public List<CodeableConcept>? Category { get; set; }
@@ -158,6 +160,7 @@ public sealed class Condition : DomainResource
 /// <summary>Shared by MedicationRequest and MedicationStatement: the medication[x] choice.</summary>
 public abstract class MedicationUse : DomainResource
 {
+    [JsonConverter(typeof(CommonStringConverter))]
     public string? Status { get; set; }
     public CodeableConcept? MedicationCodeableConcept { get; set; }
     public Reference? MedicationReference { get; set; }
@@ -167,6 +170,7 @@ public abstract class MedicationUse : DomainResource
 public sealed class MedicationRequest : MedicationUse
 {
     public override string ResourceType => "MedicationRequest";
+    [JsonConverter(typeof(CommonStringConverter))]
     public string? Intent { get; set; }
     public string? AuthoredOn { get; set; }
     [JsonConverter(typeof(TolerantListConverter<Dosage>))]
@@ -191,6 +195,7 @@ public sealed class Medication : DomainResource
 {
     public override string ResourceType => "Medication";
     public CodeableConcept? Code { get; set; }
+    [JsonConverter(typeof(CommonStringConverter))]
     public string? Status { get; set; }
     public CodeableConcept? Form { get; set; }
     [JsonConverter(typeof(TolerantListConverter<MedicationIngredient>))]
@@ -208,7 +213,9 @@ public sealed class MedicationIngredient
 public sealed class ServiceRequest : DomainResource
 {
     public override string ResourceType => "ServiceRequest";
+    [JsonConverter(typeof(CommonStringConverter))]
     public string? Status { get; set; }
+    [JsonConverter(typeof(CommonStringConverter))]
     public string? Intent { get; set; }
     [JsonConverter(typeof(TolerantListConverter<CodeableConcept>))]
     public List<CodeableConcept>? Category { get; set; }
