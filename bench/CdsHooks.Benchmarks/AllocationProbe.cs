@@ -26,6 +26,8 @@ public static class AllocationProbe
         var bodyFile = o.GetValueOrDefault("body", FixtureFiles.FixturePath("requests/order-select-sertraline-big-benchmark.json"));
         var requests = int.Parse(o.GetValueOrDefault("requests", "5000"), CultureInfo.InvariantCulture);
         var body = File.ReadAllBytes(bodyFile);
+        // WebApplicationFactory finds the service's content root through MvcTestingAppManifest.json in the current directory.
+        Directory.SetCurrentDirectory(AppContext.BaseDirectory);
 
         await using var host = new ProbeHost();
         host.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
