@@ -89,7 +89,7 @@ public static partial class ServiceApi
     {
         try
         {
-            var request = await JsonSerializer.DeserializeAsync(http.Body, CdsJson.RequestInfo, cancellationToken);
+            var request = await HookRequestBody.ReadAsync(http.BodyReader, cancellationToken);
             return request is null
                 ? (null, new() { ["$"] = ["The body must be a JSON object (a CDS Hooks request)."] })
                 : (request, null);
