@@ -69,6 +69,11 @@ start_service() { # $1: extra environment
 }
 
 peak_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$service_pid/status"; }
+# CPU time the service used (user + system, all threads), in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$service_pid/stat"; }
+CLK_TCK=$(getconf CLK_TCK)
+# Microseconds of service CPU per request: $1 ticks before, $2 ticks after, $3 requests.
+cpu_us() { awk -v a="$1" -v b="$2" -v n="$3" -v hz="$CLK_TCK" 'BEGIN { if (n > 0) printf "%.0f", (b - a) * 1e6 / hz / n; else print "-" }'; }
 
 ensure_wrk
 echo "Building (Release)..." >&2
@@ -98,22 +103,29 @@ for s in "${SCENARIOS[@]}"; do
 
   # Fixed concurrency: wrk, after a warm-up run (JIT, tiered compilation, pools).
   BENCH_BODY=$body wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s bench/wrk/request.lua "$BASE$path" >>"$LOG" 2>&1
+  t0=$(cpu_ticks)
   r=$(BENCH_BODY=$body wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s bench/wrk/request.lua "$BASE$path" | tee -a "$LOG" | grep '^RESULT')
-  rows+=("$id|${CONNECTIONS} connections|$(kv "$r" rps)|$(kv "$r" p50)|$(kv "$r" p90)|$(kv "$r" p99)|$(kv "$r" errors)|$(peak_mb)")
+  t1=$(cpu_ticks)
+  rows+=("$id|${CONNECTIONS} connections|$(kv "$r" rps)|$(kv "$r" p50)|$(kv "$r" p90)|$(kv "$r" p99)|$(kv "$r" errors)|$(cpu_us "$t0" "$t1" "$(kv "$r" requests)")|$(peak_mb)")
 
   # Fixed rate: open loop, latency from each request's scheduled time (no coordinated omission).
+  # The tool's warm-up phase runs first, so the CPU figure covers warm-up and measured requests together.
+  t0=$(cpu_ticks)
   r=$(dotnet "$TOOL_DLL" rate --url "$BASE$path" ${body:+--body "$body"} --rate "$RATE" --seconds "$SECONDS_PER_RUN" --warmup "$WARMUP" | tee -a "$LOG" | grep '^RESULT')
-  rows+=("$id|${RATE} req/s|$(kv "$r" rps)|$(kv "$r" p50)|$(kv "$r" p90)|$(kv "$r" p99)|$(kv "$r" errors)|$(peak_mb)")
+  t1=$(cpu_ticks)
+  sent=$(( $(kv "$r" requests) + RATE * WARMUP ))
+  rows+=("$id|${RATE} req/s|$(kv "$r" rps)|$(kv "$r" p50)|$(kv "$r" p90)|$(kv "$r" p99)|$(kv "$r" errors)|$(cpu_us "$t0" "$t1" "$sent")|$(peak_mb)")
 
   stop_service
 done
 
 {
   echo "RLS CDS Hooks load benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "wrk ${THREADS} threads; ${SECONDS_PER_RUN} s per run after ${WARMUP} s warm-up; peak RSS = service VmHWM so far"
+  echo "wrk ${THREADS} threads; ${SECONDS_PER_RUN} s per run after ${WARMUP} s warm-up; CPU = service user+system time per request;"
+  echo "peak RSS = the service's VmHWM so far (one fresh service per scenario)"
   echo
-  echo "| Scenario | Load | Requests/s | p50 ms | p90 ms | p99 ms | Errors | Peak RSS MB |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|"
+  echo "| Scenario | Load | Requests/s | p50 ms | p90 ms | p99 ms | Errors | CPU µs/req | Peak RSS MB |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
   for row in "${rows[@]}"; do echo "| ${row//|/ | } |"; done
 } | tee -a "$LOG"
 echo "(log: $LOG)" >&2

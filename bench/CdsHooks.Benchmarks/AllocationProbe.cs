@@ -15,7 +15,8 @@ namespace CdsHooks.Benchmarks;
 /// a raw-socket keep-alive client on one dedicated thread sends the same request N times. The process-wide
 /// <see cref="GC.GetTotalAllocatedBytes(bool)"/> delta, minus what the client thread itself allocated
 /// (<see cref="GC.GetAllocatedBytesForCurrentThread"/>, close to zero by design), divided by N, is the figure.
-/// Background work during the loop (Kestrel's heartbeat) is counted too, so it is an upper bound.
+/// Background work during the loop (Kestrel's heartbeat) is counted too, so it is an upper bound. The process
+/// CPU time per request (client included, one connection, no concurrency) is reported beside it.
 /// </summary>
 public static class AllocationProbe
 {
@@ -37,12 +38,12 @@ public static class AllocationProbe
             var port = client.BaseAddress!.Port;
             var result = await Task.Factory.StartNew(() => Measure(port, path, body, requests), TaskCreationOptions.LongRunning);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"RESULT path={path} requests={requests} bytes_per_request={result.PerRequest:0} client_bytes_per_request={result.ClientPerRequest:0} response_bytes={result.ResponseBytes}"));
+                $"RESULT path={path} requests={requests} bytes_per_request={result.PerRequest:0} client_bytes_per_request={result.ClientPerRequest:0} cpu_us_per_request={result.CpuMicroseconds:0} response_bytes={result.ResponseBytes}"));
         }
         return 0;
     }
 
-    private static (double PerRequest, double ClientPerRequest, int ResponseBytes) Measure(int port, string path, byte[] body, int requests)
+    private static (double PerRequest, double ClientPerRequest, double CpuMicroseconds, int ResponseBytes) Measure(int port, string path, byte[] body, int requests)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         socket.Connect(IPAddress.Loopback, port);
@@ -62,10 +63,12 @@ public static class AllocationProbe
         GC.Collect();
         var clientBefore = GC.GetAllocatedBytesForCurrentThread();
         var before = GC.GetTotalAllocatedBytes(precise: true);
+        var cpuBefore = Environment.CpuUsage.TotalTime;
         for (int i = 0; i < requests; i++) RoundTrip(socket, message, buffer);
+        var cpu = Environment.CpuUsage.TotalTime - cpuBefore;
         var after = GC.GetTotalAllocatedBytes(precise: true);
         var client = GC.GetAllocatedBytesForCurrentThread() - clientBefore;
-        return ((after - before - client) / (double)requests, client / (double)requests, responseBytes);
+        return ((after - before - client) / (double)requests, client / (double)requests, cpu.TotalMicroseconds / requests, responseBytes);
     }
 
     /// <summary>Sends one request and reads one HTTP/1.1 response (Content-Length or chunked) without allocating.</summary>
