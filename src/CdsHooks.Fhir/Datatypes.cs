@@ -6,8 +6,10 @@ namespace CdsHooks.Fhir;
 
 public sealed class Coding
 {
+    [JsonConverter(typeof(CommonStringConverter))]
     public string? System { get; set; }
     public string? Version { get; set; }
+    [JsonConverter(typeof(CommonStringConverter))]
     public string? Code { get; set; }
     public string? Display { get; set; }
 
@@ -56,8 +58,11 @@ public sealed class Quantity
     public decimal? Value { get; set; }
     /// <summary>&lt; | &lt;= | &gt;= | &gt; — how to understand the value.</summary>
     public string? Comparator { get; set; }
+    [JsonConverter(typeof(CommonStringConverter))]
     public string? Unit { get; set; }
+    [JsonConverter(typeof(CommonStringConverter))]
     public string? System { get; set; }
+    [JsonConverter(typeof(CommonStringConverter))]
     public string? Code { get; set; }
 }
 

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
@@ -13,18 +14,27 @@ namespace CdsHooks.Fhir;
 /// </summary>
 public sealed class ResourceJsonConverter : JsonConverter<Resource>
 {
-    private static readonly FrozenDictionary<string, Type> KnownTypes = new Dictionary<string, Type>
+    private delegate Resource? ReadResource(ref Utf8JsonReader reader, JsonSerializerOptions options);
+
+    private static readonly FrozenDictionary<string, ReadResource> KnownTypes = new Dictionary<string, ReadResource>
     {
-        ["Bundle"] = typeof(Bundle),
-        ["Patient"] = typeof(Patient),
-        ["Observation"] = typeof(Observation),
-        ["Condition"] = typeof(Condition),
-        ["MedicationRequest"] = typeof(MedicationRequest),
-        ["MedicationStatement"] = typeof(MedicationStatement),
-        ["Medication"] = typeof(Medication),
-        ["ServiceRequest"] = typeof(ServiceRequest),
-        ["OperationOutcome"] = typeof(OperationOutcome),
+        ["Bundle"] = NestedJson.Read<Bundle>,
+        ["Patient"] = NestedJson.Read<Patient>,
+        ["Observation"] = NestedJson.Read<Observation>,
+        ["Condition"] = NestedJson.Read<Condition>,
+        ["MedicationRequest"] = NestedJson.Read<MedicationRequest>,
+        ["MedicationStatement"] = NestedJson.Read<MedicationStatement>,
+        ["Medication"] = NestedJson.Read<Medication>,
+        ["ServiceRequest"] = NestedJson.Read<ServiceRequest>,
+        ["OperationOutcome"] = NestedJson.Read<OperationOutcome>,
     }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    // Resource type names are looked up from the reader's bytes without allocating a string per resource.
+    private static readonly FrozenDictionary<string, ReadResource>.AlternateLookup<ReadOnlySpan<char>> KnownTypesBySpan =
+        KnownTypes.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>Longer than any FHIR resource type name; a longer <c>resourceType</c> is simply unknown.</summary>
+    private const int MaxTypeNameLength = 64;
 
     public static IReadOnlyCollection<string> KnownResourceTypes => KnownTypes.Keys;
 
@@ -38,20 +48,31 @@ public sealed class ResourceJsonConverter : JsonConverter<Resource>
         }
 
         var lookahead = reader; // a struct copy: scanning it leaves the real reader where it was
-        var (resourceType, id) = ScanTopLevel(ref lookahead);
+        if (!FindProperty(ref lookahead, "resourceType"u8))
+        {
+            throw new JsonException("A FHIR resource has no 'resourceType'.");
+        }
+        if (lookahead.TokenType == JsonTokenType.String && !lookahead.ValueIsEscaped
+            && lookahead.ValueSpan.Length <= MaxTypeNameLength)
+        {
+            Span<char> name = stackalloc char[MaxTypeNameLength];
+            var length = Encoding.UTF8.GetChars(lookahead.ValueSpan, name);
+            if (KnownTypesBySpan.TryGetValue(name[..length], out var read)) return read(ref reader, options);
+        }
+        else if (lookahead.TokenType == JsonTokenType.String && lookahead.GetString() is { } escaped && KnownTypes.TryGetValue(escaped, out var read))
+        {
+            return read(ref reader, options);
+        }
+
+        var resourceType = lookahead.TokenType == JsonTokenType.String ? lookahead.GetString() : null;
         if (resourceType is null)
         {
             throw new JsonException("A FHIR resource has no 'resourceType'.");
         }
-
-        if (KnownTypes.TryGetValue(resourceType, out var type))
-        {
-            var info = options.GetTypeInfo(type);
-            return (Resource?)JsonSerializer.Deserialize(ref reader, info);
-        }
-
-        // TrySkip, not Skip: when the request body is streamed the reader is not a final block, though the serializer
-        // has buffered this whole value for the converter (Skip throws on a non-final block; TrySkip succeeds).
+        var idReader = reader;
+        var id = FindProperty(ref idReader, "id"u8) && idReader.TokenType == JsonTokenType.String ? idReader.GetString() : null;
+        // TrySkip, not Skip: when a body is streamed (FHIR server responses) the reader is not a final block, though
+        // the serializer has buffered this whole value for the converter (Skip throws there; TrySkip succeeds).
         if (!reader.TrySkip()) throw new JsonException("A FHIR resource is incomplete.");
         return new UnknownResource(resourceType) { Id = id };
     }
@@ -71,37 +92,35 @@ public sealed class ResourceJsonConverter : JsonConverter<Resource>
         JsonSerializer.Serialize(writer, value, info);
     }
 
-    private static (string? ResourceType, string? Id) ScanTopLevel(ref Utf8JsonReader reader)
+    /// <summary>Moves a reader at an object's start to the value of its top-level property <paramref name="name"/>.</summary>
+    private static bool FindProperty(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
     {
-        string? resourceType = null, id = null;
         int depth = reader.CurrentDepth;
         while (reader.Read())
         {
-            if (reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth) break;
-            if (reader.TokenType != JsonTokenType.PropertyName)
-            {
-                continue;
-            }
-
-            if (reader.ValueTextEquals("resourceType"u8))
-            {
-                reader.Read();
-                resourceType = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-            }
-            else if (reader.ValueTextEquals("id"u8))
-            {
-                reader.Read();
-                id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-            }
-            else
-            {
-                reader.Read();
-                if (!reader.TrySkip()) break;
-            }
-
-            if (resourceType is not null && id is not null) break;
+            if (reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth) return false;
+            if (reader.TokenType != JsonTokenType.PropertyName) continue;
+            var match = reader.ValueTextEquals(name);
+            reader.Read();
+            if (match) return true;
+            if (!reader.TrySkip()) return false;
         }
-        return (resourceType, id);
+        return false;
+    }
+}
+
+/// <summary>
+/// Reads a nested value in place with its type's converter. <c>JsonSerializer.Deserialize(ref reader, ...)</c>
+/// would first skip the whole value to scope a fresh reader to it, so converters nested inside converters
+/// (resource in entry in Bundle in prefetch) would scan the same FHIR JSON once per level.
+/// </summary>
+internal static class NestedJson
+{
+    public static T? Read<T>(ref Utf8JsonReader reader, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.Null) return default;
+        var converter = (JsonConverter<T>)options.GetTypeInfo(typeof(T)).Converter;
+        return converter.Read(ref reader, typeof(T), options);
     }
 }
 
@@ -113,19 +132,18 @@ public sealed class TolerantListConverter<T> : JsonConverter<List<T>>
 {
     public override List<T>? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
-        var info = (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
         if (reader.TokenType == JsonTokenType.StartArray)
         {
             var list = new List<T>();
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
-                var item = JsonSerializer.Deserialize(ref reader, info);
+                var item = NestedJson.Read<T>(ref reader, options);
                 if (item is not null) list.Add(item);
             }
             return list;
         }
 
-        var single = JsonSerializer.Deserialize(ref reader, info);
+        var single = NestedJson.Read<T>(ref reader, options);
         return single is null ? [] : [single];
     }
 

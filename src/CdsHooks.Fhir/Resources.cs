@@ -57,6 +57,7 @@ public sealed class Bundle : Resource
 {
     [JsonPropertyOrder(-10)]
     public override string ResourceType => "Bundle";
+    [JsonConverter(typeof(CommonStringConverter))]
     public string? Type { get; set; }
     public int? Total { get; set; }
     [JsonConverter(typeof(TolerantListConverter<BundleLink>))]
@@ -111,6 +112,7 @@ public sealed class Observation : DomainResource
 {
     [JsonPropertyOrder(-10)]
     public override string ResourceType => "Observation";
+    [JsonConverter(typeof(CommonStringConverter))]
     public string? Status { get; set; }
     [JsonConverter(typeof(TolerantListConverter<CodeableConcept>))]
     public List<CodeableConcept>? Category { get; set; }
@@ -165,6 +167,7 @@ public sealed class Condition : DomainResource
 /// <summary>Shared by MedicationRequest and MedicationStatement: the medication[x] choice.</summary>
 public abstract class MedicationUse : DomainResource
 {
+    [JsonConverter(typeof(CommonStringConverter))]
     public string? Status { get; set; }
     public CodeableConcept? MedicationCodeableConcept { get; set; }
     public Reference? MedicationReference { get; set; }
@@ -175,6 +178,7 @@ public sealed class MedicationRequest : MedicationUse
 {
     [JsonPropertyOrder(-10)]
     public override string ResourceType => "MedicationRequest";
+    [JsonConverter(typeof(CommonStringConverter))]
     public string? Intent { get; set; }
     public string? AuthoredOn { get; set; }
     [JsonConverter(typeof(TolerantListConverter<Dosage>))]
@@ -201,6 +205,7 @@ public sealed class Medication : DomainResource
     [JsonPropertyOrder(-10)]
     public override string ResourceType => "Medication";
     public CodeableConcept? Code { get; set; }
+    [JsonConverter(typeof(CommonStringConverter))]
     public string? Status { get; set; }
     public CodeableConcept? Form { get; set; }
     [JsonConverter(typeof(TolerantListConverter<MedicationIngredient>))]
@@ -219,7 +224,9 @@ public sealed class ServiceRequest : DomainResource
 {
     [JsonPropertyOrder(-10)]
     public override string ResourceType => "ServiceRequest";
+    [JsonConverter(typeof(CommonStringConverter))]
     public string? Status { get; set; }
+    [JsonConverter(typeof(CommonStringConverter))]
     public string? Intent { get; set; }
     [JsonConverter(typeof(TolerantListConverter<CodeableConcept>))]
     public List<CodeableConcept>? Category { get; set; }

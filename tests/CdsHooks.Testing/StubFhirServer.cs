@@ -102,11 +102,12 @@ public sealed class StubFhirServer : IAsyncDisposable
     /// <summary>Added to every answer (to measure what the service adds over the FHIR server's own time).</summary>
     public TimeSpan Latency { get; set; }
 
-    public static async Task<StubFhirServer> StartAsync(bool loadFixtures = true)
+    /// <summary>Starts on 127.0.0.1:<paramref name="port"/> (0: any free port), serving the fixtures' data unless told not to.</summary>
+    public static async Task<StubFhirServer> StartAsync(bool loadFixtures = true, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, port));
         var app = builder.Build();
         var stub = new StubFhirServer(app);
         app.Run(stub.HandleAsync);

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization.Metadata;
 
 namespace CdsHooks.Api.Services;
 
-/// <summary>Reads a JSON request body with source-generated metadata; malformed JSON becomes field -> message for a 400.</summary>
+/// <summary>Reads a JSON request body (whole, then one parse) with source-generated metadata; malformed JSON becomes field -> message for a 400.</summary>
 public static class JsonRequestBody
 {
     public static async Task<(T? Body, Dictionary<string, string[]>? Errors)> ReadAsync<T>(HttpRequest http, JsonTypeInfo<T> typeInfo, string describes, CancellationToken cancellationToken)
@@ -11,7 +11,7 @@ public static class JsonRequestBody
     {
         try
         {
-            var body = await JsonSerializer.DeserializeAsync(http.Body, typeInfo, cancellationToken);
+            var body = await HookRequestBody.ReadAsync(http.BodyReader, typeInfo, cancellationToken);
             return body is null
                 ? (null, new() { ["$"] = [$"The body must be a JSON object ({describes})."] })
                 : (body, null);

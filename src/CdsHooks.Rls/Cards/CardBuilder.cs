@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using CdsHooks.Fhir;
@@ -16,6 +17,7 @@ namespace CdsHooks.Rls.Cards;
 public sealed class CardBuilder(RlsKnowledge knowledge)
 {
     public const int MaxSummaryLength = 139;
+    private static readonly SearchValues<char> MarkdownSpecials = SearchValues.Create("*_`[]<>#|\r\n");
     private const string SourceLabel = "RLS Iron CDS";
 
     public List<Card> Build(IReadOnlyList<Finding> findings, PatientSnapshot s, CardContext ctx)
@@ -40,7 +42,7 @@ public sealed class CardBuilder(RlsKnowledge knowledge)
 
     private Card IronStudies(IronStudiesDue f, PatientSnapshot s, CardContext ctx)
     {
-        var md = new StringBuilder();
+        var md = RentDetailBuilder();
         md.Append("Iron deficiency in the brain drives RLS even without anaemia, and correcting iron is the first intervention. ");
         md.Append(CultureInfo.InvariantCulture, $"The AASM 2024 guideline asks for serum iron studies (ferritin and transferrin saturation) in every patient with clinically significant RLS. No ferritin or TSAT result from the last {WindowText()} was found.\n\n");
         md.Append("**Draw:** ").Append(knowledge.IronStudiesPatientInstruction).Append("\n\n");
@@ -59,7 +61,7 @@ public sealed class CardBuilder(RlsKnowledge knowledge)
         var low = new List<string>();
         if (f.Ferritin?.AtMost(t.FerritinIronTherapyMax) == true) low.Add($"ferritin {Value(f.Ferritin)}");
         if (f.Tsat?.Below(t.TsatIronTherapyBelow) == true) low.Add($"TSAT {Value(f.Tsat)}");
-        var md = new StringBuilder();
+        var md = RentDetailBuilder();
         md.Append(CultureInfo.InvariantCulture,
             $"In RLS, iron supplementation is recommended when ferritin is ≤ {N(t.FerritinIronTherapyMax)} ng/mL or transferrin saturation is < {N(t.TsatIronTherapyBelow)} % (AASM 2024). ");
         md.Append("Iron therapy improves RLS severity (Cochrane 2019: −3.78 IRLS points vs placebo).\n\n");
@@ -98,7 +100,7 @@ public sealed class CardBuilder(RlsKnowledge knowledge)
     private Card IvIron(IvIronSuggested f, PatientSnapshot s, CardContext ctx)
     {
         var t = knowledge.Thresholds;
-        var md = new StringBuilder();
+        var md = RentDetailBuilder();
         md.Append(CultureInfo.InvariantCulture,
             $"Ferritin is between {N(t.FerritinIronTherapyMax)} and {N(t.FerritinIvIronMax)} ng/mL. At this level oral iron is unlikely to help RLS, but IV iron can (AASM 2024; IRLSSG 2018 limits initial IV iron to ferritin ≤ {N(t.FerritinIvIronMax)} and TSAT < {N(t.TsatIvIronBelow)} %).\n\n");
         md.Append("**Suggested:** IV ferric carboxymaltose 1000 mg once (or 750 mg twice, at least 7 days apart). Check phosphate before a repeat course (symptomatic hypophosphatemia).\n\n");
@@ -143,7 +145,7 @@ public sealed class CardBuilder(RlsKnowledge knowledge)
         var reasons = new List<string>();
         if (f.Ferritin?.Above(t.FerritinIvIronMax) == true) reasons.Add($"ferritin {Value(f.Ferritin)} (> {N(t.FerritinIvIronMax)})");
         if (f.Tsat?.AtLeast(t.TsatIvIronBelow) == true) reasons.Add($"TSAT {Value(f.Tsat)} (≥ {N(t.TsatIvIronBelow)} %)");
-        var md = new StringBuilder();
+        var md = RentDetailBuilder();
         md.Append(CultureInfo.InvariantCulture, $"**{Md(f.Order.Name)}** is being ordered, but for RLS IV iron is indicated only when ferritin is ≤ {N(t.FerritinIvIronMax)} ng/mL and TSAT < {N(t.TsatIvIronBelow)} % (IRLSSG 2018). ");
         md.Append(f.HardStop
             ? string.Create(CultureInfo.InvariantCulture, $"With ferritin ≥ {N(t.FerritinHardStop)} ng/mL no iron of any kind should be given for RLS: it adds iron-overload risk without expected benefit.\n\n")
@@ -183,7 +185,7 @@ public sealed class CardBuilder(RlsKnowledge knowledge)
         var drugName = Capitalise(f.Drug.Ingredient);
         var classText = knowledge.ClassDisplay(f.Drug.Class);
         var isSerotonergic = f.Kind == CardKind.SsriCaution;
-        var md = new StringBuilder();
+        var md = RentDetailBuilder();
         md.Append(CultureInfo.InvariantCulture, $"**{Md(f.Medication.Name)}** ({classText}; {OriginText(f.Medication)}) can start or worsen restless legs syndrome. ");
         if (isSerotonergic)
         {
@@ -272,7 +274,7 @@ public sealed class CardBuilder(RlsKnowledge knowledge)
         {
             Uuid = StableUuid.From(ctx.ServiceId, ctx.HookInstance, f.Key),
             Summary = Short(summary, MaxSummaryLength),
-            Detail = detail.ToString(),
+            Detail = ReleaseDetailBuilder(detail),
             Indicator = indicator,
             Source = new CardSource
             {
@@ -449,10 +451,32 @@ public sealed class CardBuilder(RlsKnowledge knowledge)
         return string.Concat(s.AsSpan(0, cut > max / 2 ? cut : max - 1), "…");
     }
 
+    /// <summary>
+    /// A card's Markdown detail runs to a few KB: one builder per thread is reused rather than growing a new one
+    /// chunk by chunk for every card. Rented and released around each card, so nested use gets its own.
+    /// </summary>
+    [ThreadStatic]
+    private static StringBuilder? t_detailBuilder;
+
+    private static StringBuilder RentDetailBuilder()
+    {
+        var sb = t_detailBuilder ?? new StringBuilder(4096);
+        t_detailBuilder = null;
+        return sb.Clear();
+    }
+
+    private static string ReleaseDetailBuilder(StringBuilder sb)
+    {
+        var text = sb.ToString();
+        if (sb.Capacity <= 32 * 1024) t_detailBuilder = sb;
+        return text;
+    }
+
     /// <summary>EHR text shown in Markdown: neutralise characters that would change the formatting.</summary>
     private static string Md(string text)
     {
-        var sb = new StringBuilder(text.Length);
+        if (text.AsSpan().IndexOfAny(MarkdownSpecials) < 0) return text; // the common case: nothing to escape
+        var sb = new StringBuilder(text.Length + 8);
         foreach (var ch in text)
         {
             if (ch is '\\' or '*' or '_' or '`' or '[' or ']' or '<' or '>' or '#' or '|' or '~') sb.Append('\\');

@@ -1,5 +1,5 @@
+using System.Buffers;
 using System.Collections.Frozen;
-using System.Text;
 
 namespace CdsHooks.Rls.Knowledge;
 
@@ -7,55 +7,116 @@ namespace CdsHooks.Rls.Knowledge;
 /// Finds known names (ingredients, brands, diagnoses) as whole words in free text such as
 /// "sertraline 50 MG Oral Tablet [Zoloft]": "citalopram" never matches inside "escitalopram",
 /// and multi-word names ("ferric carboxymaltose") are matched before their single words.
-/// Built once at start-up; matching is a dictionary probe per word window, no regex.
+/// Built once at start-up; matching is a dictionary probe per word window, no regex. Every medication
+/// display and text of every hook call goes through here, so matching works on spans: the word windows are
+/// lower-cased into a stack buffer and probed through the dictionary's span lookup, allocating nothing.
 /// </summary>
 public sealed class PhraseIndex<T>
 {
-    private readonly FrozenDictionary<string, T> _phrases;
+    /// <summary>Word boundaries of texts up to this many words live on the stack; longer texts rent an array.</summary>
+    private const int StackWords = 64;
+
+    // The key is kept in the value too: a span probe has no string to report as the phrase found.
+    private readonly FrozenDictionary<string, (string Phrase, T Value)> _phrases;
+    private readonly FrozenDictionary<string, (string Phrase, T Value)>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
     private readonly int _maxWords;
+    private readonly int _maxKeyLength;
 
     public PhraseIndex(IEnumerable<KeyValuePair<string, T>> phrases)
     {
-        var map = new Dictionary<string, T>(StringComparer.Ordinal);
+        var map = new Dictionary<string, (string, T)>(StringComparer.Ordinal);
         int maxWords = 1;
         foreach (var (phrase, value) in phrases)
         {
             var words = Words(phrase);
             if (words.Count == 0) continue;
-            map[string.Join(' ', words)] = value;
+            var key = string.Join(' ', words);
+            map[key] = (key, value);
             maxWords = Math.Max(maxWords, words.Count);
+            _maxKeyLength = Math.Max(_maxKeyLength, key.Length);
         }
         _phrases = map.ToFrozenDictionary(StringComparer.Ordinal);
+        _bySpan = _phrases.GetAlternateLookup<ReadOnlySpan<char>>();
         _maxWords = maxWords;
     }
 
     public int Count => _phrases.Count;
 
     /// <summary>Every known phrase in <paramref name="text"/>, longest match first at each position.</summary>
-    public void FindAll(string? text, List<(string Phrase, T Value)> results)
+    public void FindAll(string? text, List<(string Phrase, T Value)> results) => Scan(text, results, default!);
+
+    /// <summary>True when <see cref="FindAll"/> would find a phrase whose value is <paramref name="value"/>.</summary>
+    public bool Contains(string? text, T value) => Scan(text, null, value);
+
+    /// <summary>Adds matches to <paramref name="results"/>, or (when it is null) stops at the first match of <paramref name="wanted"/>.</summary>
+    private bool Scan(string? text, List<(string Phrase, T Value)>? results, T wanted)
     {
-        if (string.IsNullOrWhiteSpace(text)) return;
-        var words = Words(text);
-        var key = new StringBuilder(64);
-        for (int i = 0; i < words.Count; i++)
+        if (string.IsNullOrWhiteSpace(text) || _phrases.Count == 0) return false;
+
+        int[]? rented = null;
+        var maxBounds = 2 * (text.Length / 2 + 1); // a start and an end per word; words are separated by at least one char
+        Span<int> bounds = maxBounds <= 2 * StackWords ? stackalloc int[2 * StackWords] : (rented = ArrayPool<int>.Shared.Rent(maxBounds));
+        Span<char> key = stackalloc char[_maxKeyLength];
+        try
         {
-            for (int n = Math.Min(_maxWords, words.Count - i); n >= 1; n--)
+            var words = WordBounds(text, bounds);
+            for (int i = 0; i < words; i++)
             {
-                key.Clear();
-                for (int k = 0; k < n; k++)
+                for (int n = Math.Min(_maxWords, words - i); n >= 1; n--)
                 {
-                    if (k > 0) key.Append(' ');
-                    key.Append(words[i + k]);
-                }
-                var candidate = key.ToString();
-                if (_phrases.TryGetValue(candidate, out var value))
-                {
-                    results.Add((candidate, value));
+                    if (!TryBuildKey(text, bounds, i, n, key, out var length)) continue;
+                    if (!_bySpan.TryGetValue(key[..length], out var match)) continue;
+                    if (results is not null)
+                    {
+                        results.Add(match);
+                    }
+                    else if (EqualityComparer<T>.Default.Equals(match.Value, wanted))
+                    {
+                        return true;
+                    }
                     i += n - 1;
                     break;
                 }
             }
+            return false;
         }
+        finally
+        {
+            if (rented is not null) ArrayPool<int>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Words <paramref name="first"/>..+<paramref name="count"/>, lower-cased and joined by single spaces; false when longer than any phrase.</summary>
+    private static bool TryBuildKey(string text, ReadOnlySpan<int> bounds, int first, int count, Span<char> key, out int length)
+    {
+        length = 0;
+        for (int k = 0; k < count; k++)
+        {
+            int start = bounds[2 * (first + k)], end = bounds[2 * (first + k) + 1];
+            if (length + (k > 0 ? 1 : 0) + (end - start) > key.Length) return false;
+            if (k > 0) key[length++] = ' ';
+            length += text.AsSpan(start, end - start).ToLowerInvariant(key[length..]);
+        }
+        return true;
+    }
+
+    /// <summary>Start and end of each letter/digit run, as <see cref="Words"/> splits them; returns the number of words.</summary>
+    private static int WordBounds(string text, Span<int> bounds)
+    {
+        int count = 0, start = -1;
+        for (int i = 0; i <= text.Length; i++)
+        {
+            bool isWordChar = i < text.Length && char.IsLetterOrDigit(text[i]);
+            if (isWordChar && start < 0) start = i;
+            else if (!isWordChar && start >= 0)
+            {
+                bounds[2 * count] = start;
+                bounds[2 * count + 1] = i;
+                count++;
+                start = -1;
+            }
+        }
+        return count;
     }
 
     /// <summary>Lower-case letter/digit runs: punctuation, brackets and hyphens separate words.</summary>

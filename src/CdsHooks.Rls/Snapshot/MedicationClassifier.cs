@@ -14,20 +14,21 @@ public sealed class MedicationClassifier(RlsKnowledge knowledge)
     public IReadOnlyList<DrugMatch> Classify(CodeableConcept? concept, Medication? medication)
     {
         var matches = new List<DrugMatch>(2);
-        AddFrom(concept, matches);
+        var names = new List<(string Phrase, KnownDrug Drug)>(2); // reused for every text of this medication
+        AddFrom(concept, matches, names);
         if (medication is not null)
         {
-            AddFrom(medication.Code, matches);
+            AddFrom(medication.Code, matches, names);
             foreach (var ingredient in medication.Ingredient ?? [])
             {
-                AddFrom(ingredient.ItemCodeableConcept, matches);
-                if (ingredient.ItemReference?.Display is { } display) AddNames(display, matches);
+                AddFrom(ingredient.ItemCodeableConcept, matches, names);
+                if (ingredient.ItemReference?.Display is { } display) AddNames(display, matches, names);
             }
         }
         return matches;
     }
 
-    private void AddFrom(CodeableConcept? concept, List<DrugMatch> matches)
+    private void AddFrom(CodeableConcept? concept, List<DrugMatch> matches, List<(string Phrase, KnownDrug Drug)> names)
     {
         if (concept is null) return;
         foreach (var coding in concept.Coding ?? [])
@@ -40,15 +41,15 @@ public sealed class MedicationClassifier(RlsKnowledge knowledge)
             {
                 Add(matches, new DrugMatch(coding.Display ?? atc, cls, $"ATC {atc}"));
             }
-            AddNames(coding.Display, matches);
+            AddNames(coding.Display, matches, names);
         }
-        AddNames(concept.Text, matches);
+        AddNames(concept.Text, matches, names);
     }
 
-    private void AddNames(string? text, List<DrugMatch> matches)
+    private void AddNames(string? text, List<DrugMatch> matches, List<(string Phrase, KnownDrug Drug)> found)
     {
         if (string.IsNullOrWhiteSpace(text)) return;
-        var found = new List<(string Phrase, KnownDrug Drug)>(2);
+        found.Clear();
         knowledge.DrugNames.FindAll(text, found);
         foreach (var (phrase, drug) in found)
         {

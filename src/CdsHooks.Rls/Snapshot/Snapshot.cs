@@ -65,7 +65,15 @@ public sealed record MedicationFact(
     string? ResourceId,
     bool IsSelected)
 {
-    public bool Has(DrugClass cls) => Drugs.Any(d => d.Class == cls);
+    public bool Has(DrugClass cls)
+    {
+        // A loop, not Any(): the rules ask this for every medication on every call, and a lambda capturing cls allocates.
+        foreach (var d in Drugs)
+        {
+            if (d.Class == cls) return true;
+        }
+        return false;
+    }
 }
 
 /// <summary>Why the service believes the patient has RLS.</summary>

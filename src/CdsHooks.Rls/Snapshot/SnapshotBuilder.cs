@@ -60,19 +60,18 @@ public sealed class SnapshotBuilder(RlsKnowledge knowledge)
             var (analyte, loinc) = AnalyteOf(obs.Code);
             if (analyte is null) continue;
 
-            var label = $"{analyte.Value.ToString().ToLowerInvariant()} ({loinc})";
+            // The label and date are text for the caveats of skipped results only: built when a result is skipped.
             var when = obs.When();
             if (when is null)
             {
-                skipped.Add($"{label}: no effective date or issued time");
+                skipped.Add($"{Label(analyte.Value, loinc)}: no effective date or issued time");
                 continue;
             }
-            var date = when.Value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
             var q = obs.ValueQuantity;
             if (q?.Value is null)
             {
-                if (obs.ValueString is null && q is null) skipped.Add($"{label} {date}: no numeric value");
-                else skipped.Add($"{label} {date}: value '{obs.ValueString ?? "(empty)"}' is not a quantity");
+                if (obs.ValueString is null && q is null) skipped.Add($"{Label(analyte.Value, loinc)} {Date(when.Value)}: no numeric value");
+                else skipped.Add($"{Label(analyte.Value, loinc)} {Date(when.Value)}: value '{obs.ValueString ?? "(empty)"}' is not a quantity");
                 continue;
             }
 
@@ -83,7 +82,7 @@ public sealed class SnapshotBuilder(RlsKnowledge knowledge)
                 // A second chance for the human-readable unit when the coded one is unknown.
                 if (q.Unit is null || q.Unit == unit || !knowledge.TryConvert(analyte.Value, q.Unit, q.Value.Value, out value))
                 {
-                    skipped.Add($"{label} {date}: unit '{unit ?? "(none)"}' not recognised, value {q.Value} not used");
+                    skipped.Add($"{Label(analyte.Value, loinc)} {Date(when.Value)}: unit '{unit ?? "(none)"}' not recognised, value {q.Value} not used");
                     continue;
                 }
                 unit = q.Unit;
@@ -106,6 +105,10 @@ public sealed class SnapshotBuilder(RlsKnowledge knowledge)
         DeriveTsat(latest);
         return latest;
     }
+
+    private static string Label(Analyte analyte, string? loinc) => $"{analyte.ToString().ToLowerInvariant()} ({loinc})";
+
+    private static string Date(DateTimeOffset when) => when.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// TSAT = serum iron / TIBC x 100 when both were drawn the same day and no TSAT is reported for that draw
@@ -150,10 +153,12 @@ public sealed class SnapshotBuilder(RlsKnowledge knowledge)
         {
             if (knowledge.ConditionKindFor(c.System, c.Code) == kind) return true;
         }
-        var found = new List<(string, ConditionKind)>(1);
-        knowledge.ConditionNames.FindAll(code.Text, found);
-        foreach (var c in code.Coding ?? []) knowledge.ConditionNames.FindAll(c.Display, found);
-        return found.Exists(f => f.Item2 == kind);
+        if (knowledge.ConditionNames.Contains(code.Text, kind)) return true;
+        foreach (var c in code.Coding ?? [])
+        {
+            if (knowledge.ConditionNames.Contains(c.Display, kind)) return true;
+        }
+        return false;
     }
 
     /// <summary>FHIR R4 Condition: active/recurrence/relapse (or no status and no abatement), and not refuted/entered-in-error.</summary>

@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+
+namespace CdsHooks.Benchmarks;
+
+/// <summary>
+/// A fixed-rate, open-loop HTTP load generator (what wrk2 does; wrk2 is not packaged in Debian). Request i is
+/// due at start + i / rate whatever happened to earlier requests, and its latency is measured from that due
+/// time, not from when it was actually sent: a stalled server or a late generator shows up in the percentiles
+/// instead of silently lowering the rate (no coordinated omission). The generator's own lateness is reported
+/// separately as "send lag" so it can be told apart from the service's.
+/// </summary>
+public static class OpenLoopLoad
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var o = CommandLine.Parse(args);
+        var url = new Uri(o.Required("url"));
+        var body = o.TryGetValue("body", out var bodyFile) ? File.ReadAllBytes(bodyFile) : null;
+        var rate = int.Parse(o.GetValueOrDefault("rate", "1000"), CultureInfo.InvariantCulture);
+        var seconds = double.Parse(o.GetValueOrDefault("seconds", "10"), CultureInfo.InvariantCulture);
+        var warmup = double.Parse(o.GetValueOrDefault("warmup", "2"), CultureInfo.InvariantCulture);
+        var connections = int.Parse(o.GetValueOrDefault("connections", "64"), CultureInfo.InvariantCulture);
+
+        using var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = connections,
+            UseProxy = false,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+        };
+        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
+
+        if (warmup > 0) await RunPhaseAsync(client, url, body, rate, warmup);
+        var result = await RunPhaseAsync(client, url, body, rate, seconds);
+
+        // One machine-readable line for bench/run.sh; milliseconds.
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"RESULT requests={result.Count} ok={result.Ok} errors={result.Errors} rps={result.AchievedRate:0} p50={result.Percentile(50):0.00} p90={result.Percentile(90):0.00} p99={result.Percentile(99):0.00} max={result.Percentile(100):0.00} sendlag_p99={result.SendLagP99:0.00}"));
+        return 0;
+    }
+
+    private static async Task<PhaseResult> RunPhaseAsync(HttpClient client, Uri url, byte[]? body, int rate, double seconds)
+    {
+        var count = (int)(rate * seconds);
+        var latencies = new double[count];
+        var lags = new double[count];
+        var tasks = new Task<bool>[count];
+        var ticksPerRequest = (double)Stopwatch.Frequency / rate;
+
+        // A dedicated thread dispatches on schedule so that request completions on the thread pool cannot delay it.
+        var start = Stopwatch.GetTimestamp();
+        var dispatcher = new Thread(() =>
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var due = start + (long)(i * ticksPerRequest);
+                long now;
+                while ((now = Stopwatch.GetTimestamp()) < due)
+                {
+                    if (due - now > Stopwatch.Frequency / 500) Thread.Sleep(1);
+                    else Thread.Yield();
+                }
+                lags[i] = Milliseconds(now - due);
+                var index = i;
+                tasks[i] = Task.Run(() => SendAsync(client, url, body, due, latencies, index));
+            }
+        }) { IsBackground = true, Name = "open-loop dispatcher" };
+        dispatcher.Start();
+        dispatcher.Join();
+        var outcomes = await Task.WhenAll(tasks);
+        var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+
+        var ok = outcomes.Count(x => x);
+        Array.Sort(latencies);
+        Array.Sort(lags);
+        return new PhaseResult(count, ok, count - ok, count / elapsed, latencies, lags[Math.Min(count - 1, (int)(count * 0.99))]);
+    }
+
+    private static async Task<bool> SendAsync(HttpClient client, Uri url, byte[]? body, long due, double[] latencies, int index)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(body is null ? HttpMethod.Get : HttpMethod.Post, url);
+            if (body is not null)
+            {
+                request.Content = new ByteArrayContent(body);
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            }
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
+        finally
+        {
+            latencies[index] = Milliseconds(Stopwatch.GetTimestamp() - due);
+        }
+    }
+
+    private static double Milliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+
+    private sealed record PhaseResult(int Count, int Ok, int Errors, double AchievedRate, double[] Sorted, double SendLagP99)
+    {
+        public double Percentile(double p) => Sorted.Length == 0 ? 0 : Sorted[Math.Min(Sorted.Length - 1, (int)Math.Ceiling(Sorted.Length * p / 100.0) - 1)];
+    }
+}
+
+/// <summary>"--name value" pairs.</summary>
+internal static class CommandLine
+{
+    public static Dictionary<string, string> Parse(string[] args)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"Expected --name value, got '{args[i]}'.");
+            map[args[i][2..]] = args[i + 1];
+        }
+        return map;
+    }
+
+    public static string Required(this Dictionary<string, string> map, string name) =>
+        map.TryGetValue(name, out var v) ? v : throw new ArgumentException($"--{name} is required.");
+}

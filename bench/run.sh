@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Load benchmark of the RLS CDS Hooks service: Release build on loopback, driven by wrk at a fixed
+# concurrency and by bench/CdsHooks.Benchmarks' open-loop generator at a fixed rate. Prints a table.
+#   bash bench/run.sh          every scenario
+#   bash bench/run.sh a d      only these
+# Knobs (environment): BENCH_SECONDS (12) per measured run, BENCH_WARMUP (3), BENCH_RATE (1000),
+# BENCH_CONNECTIONS (16), BENCH_THREADS (2), BENCH_PORT (5186). Loopback only; every run is time-bounded.
+# Never part of the test suite: it reports, it does not pass or fail on figures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECONDS_PER_RUN=${BENCH_SECONDS:-12}
+WARMUP=${BENCH_WARMUP:-3}
+RATE=${BENCH_RATE:-1000}
+CONNECTIONS=${BENCH_CONNECTIONS:-16}
+THREADS=${BENCH_THREADS:-2}
+PORT=${BENCH_PORT:-5186}
+STUB_PORT=${BENCH_STUB_PORT:-5187}
+BASE="http://127.0.0.1:${PORT}"
+
+SERVICE_DLL=src/CdsHooks.Api/bin/Release/net10.0/CdsHooks.Api.dll
+TOOL_DLL=bench/CdsHooks.Benchmarks/bin/Release/net10.0/CdsHooks.Benchmarks.dll
+DATA_DIR=$(mktemp -d)
+
+# One line per scenario, fields separated by '|':
+#   id | description | method | path | request body file ('-' for none) | extra service environment (K=V ...) | stub command
+# The stub command (optional) is started in the background before the service and stopped after it,
+# for scenarios whose service reads from a FHIR server instead of prefetch.
+SCENARIOS=(
+  "a|order-select, full prefetch (31 resources, 37 KB), sertraline selected|POST|/cds-services/rls-iron-order-select|fhir-fixtures/requests/order-select-sertraline-big-benchmark.json||"
+  "b|order-select, no prefetch: all six keys read from a stub FHIR server adding 20 ms per answer|POST|/cds-services/rls-iron-order-select|bench/results/order-select-no-prefetch.json|Fhir__AllowedServers__0=http://127.0.0.1:${STUB_PORT}/fhir Fhir__AllowInsecureHttp=true|dotnet $TOOL_DLL stub --port ${STUB_PORT} --latency-ms 20"
+  "c|discovery|GET|/cds-services|-||"
+  "d|patient-view, RLS with low TSAT and raised CRP|POST|/cds-services/rls-iron-patient-view|fhir-fixtures/requests/patient-view-low-tsat-high-crp.json||"
+)
+
+OUT_DIR=bench/results
+mkdir -p "$OUT_DIR"
+LOG="$OUT_DIR/run-$(date -u +%Y%m%dT%H%M%SZ).log"
+service_pid=""
+stub_pid=""
+
+stop_service() {
+  if [ -n "$service_pid" ]; then kill "$service_pid" 2>/dev/null || true; wait "$service_pid" 2>/dev/null || true; service_pid=""; fi
+  if [ -n "$stub_pid" ]; then kill "$stub_pid" 2>/dev/null || true; wait "$stub_pid" 2>/dev/null || true; stub_pid=""; fi
+}
+trap 'stop_service; rm -rf "$DATA_DIR"' EXIT
+
+ensure_wrk() {
+  command -v wrk >/dev/null && return
+  echo "Installing wrk (Debian package)..." >&2
+  if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi
+}
+
+field() { echo "$1" | cut -d'|' -f"$2"; }
+kv() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
+
+start_service() { # $1: extra environment
+  local extra=$1
+  # shellcheck disable=SC2086
+  # Development: no client JWTs (the load tool signs nothing); no per-client rate limit; the card log in a scratch file.
+  env ASPNETCORE_ENVIRONMENT=Development Logging__LogLevel__Default=Warning Limits__RequestsPerMinutePerClient=0 \
+    "Storage__ConnectionString=Data Source=$DATA_DIR/bench.db" $extra \
+    dotnet "$SERVICE_DLL" --urls "$BASE" >>"$LOG" 2>&1 &
+  service_pid=$!
+  for _ in $(seq 1 150); do
+    curl -fsS "$BASE/health/live" >/dev/null 2>&1 && return 0
+    kill -0 "$service_pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "The service did not start; see $LOG" >&2
+  exit 1
+}
+
+peak_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$service_pid/status"; }
+# CPU time the service used (user + system, all threads), in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$service_pid/stat"; }
+CLK_TCK=$(getconf CLK_TCK)
+# Microseconds of service CPU per request: $1 ticks before, $2 ticks after, $3 requests.
+cpu_us() { awk -v a="$1" -v b="$2" -v n="$3" -v hz="$CLK_TCK" 'BEGIN { if (n > 0) printf "%.0f", (b - a) * 1e6 / hz / n; else print "-" }'; }
+
+ensure_wrk
+echo "Building (Release)..." >&2
+dotnet build bench/CdsHooks.Benchmarks -c Release -v q -nologo >>"$LOG" 2>&1 || { echo "Build failed; see $LOG" >&2; exit 1; }
+# Scenario (b)'s body: the big order-select request without prefetch, pointing at the stub.
+dotnet "$TOOL_DLL" strip-prefetch --in fhir-fixtures/requests/order-select-sertraline-big-benchmark.json \
+  --out "$OUT_DIR/order-select-no-prefetch.json" --fhir "http://127.0.0.1:${STUB_PORT}/fhir"
+
+selected=("$@")
+rows=()
+for s in "${SCENARIOS[@]}"; do
+  id=$(field "$s" 1); desc=$(field "$s" 2); method=$(field "$s" 3); path=$(field "$s" 4)
+  body=$(field "$s" 5); extra=$(field "$s" 6); stub=$(field "$s" 7)
+  if [ ${#selected[@]} -gt 0 ] && [[ ! " ${selected[*]} " =~ \ ${id}\  ]]; then continue; fi
+  [ "$body" = "-" ] && body=""
+
+  echo "Scenario $id: $desc" >&2
+  if [ -n "$stub" ]; then
+    bash -c "exec $stub" >>"$LOG" 2>&1 & stub_pid=$!
+    for _ in $(seq 1 150); do
+      [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${STUB_PORT}/fhir/Patient/none")" != "000" ] && break
+      sleep 0.2
+    done
+  fi
+  start_service "$extra"
+
+  # The request must succeed before it is measured (a 4xx would measure the error path).
+  if [ -n "$body" ]; then
+    status=$(curl -s -o "$OUT_DIR/response-$id.json" -w '%{http_code}' -X "$method" -H 'Content-Type: application/json' --data-binary "@$body" "$BASE$path")
+  else
+    status=$(curl -s -o "$OUT_DIR/response-$id.json" -w '%{http_code}' "$BASE$path")
+  fi
+  if [ "$status" != "200" ]; then echo "  $method $path answered $status; see $OUT_DIR/response-$id.json" >&2; stop_service; exit 1; fi
+  topics=$(grep -o '"topic":{[^}]*"code":"[a-z-]*"' "$OUT_DIR/response-$id.json" | grep -o '"code":"[a-z-]*"' | cut -d'"' -f4 | paste -sd, - || true)
+  echo "  200, $(wc -c <"$OUT_DIR/response-$id.json") bytes${topics:+, cards: $topics}" >&2
+
+  # Fixed concurrency: wrk, after a warm-up run (JIT, tiered compilation, pools).
+  BENCH_BODY=$body wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s bench/wrk/request.lua "$BASE$path" >>"$LOG" 2>&1
+  t0=$(cpu_ticks)
+  r=$(BENCH_BODY=$body wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s bench/wrk/request.lua "$BASE$path" | tee -a "$LOG" | grep '^RESULT')
+  t1=$(cpu_ticks)
+  rows+=("$id|${CONNECTIONS} connections|$(kv "$r" rps)|$(kv "$r" p50)|$(kv "$r" p90)|$(kv "$r" p99)|$(kv "$r" errors)|$(cpu_us "$t0" "$t1" "$(kv "$r" requests)")|$(peak_mb)")
+
+  # Fixed rate: open loop, latency from each request's scheduled time (no coordinated omission).
+  # The tool's warm-up phase runs first, so the CPU figure covers warm-up and measured requests together.
+  t0=$(cpu_ticks)
+  r=$(dotnet "$TOOL_DLL" rate --url "$BASE$path" ${body:+--body "$body"} --rate "$RATE" --seconds "$SECONDS_PER_RUN" --warmup "$WARMUP" | tee -a "$LOG" | grep '^RESULT')
+  t1=$(cpu_ticks)
+  sent=$(( $(kv "$r" requests) + RATE * WARMUP ))
+  rows+=("$id|${RATE} req/s|$(kv "$r" rps)|$(kv "$r" p50)|$(kv "$r" p90)|$(kv "$r" p99)|$(kv "$r" errors)|$(cpu_us "$t0" "$t1" "$sent")|$(peak_mb)")
+
+  stop_service
+done
+
+{
+  echo "RLS CDS Hooks load benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "wrk ${THREADS} threads; ${SECONDS_PER_RUN} s per run after ${WARMUP} s warm-up; CPU = service user+system time per request;"
+  echo "peak RSS = the service's VmHWM so far (one fresh service per scenario)"
+  echo
+  echo "| Scenario | Load | Requests/s | p50 ms | p90 ms | p99 ms | Errors | CPU µs/req | Peak RSS MB |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+  for row in "${rows[@]}"; do echo "| ${row//|/ | } |"; done
+} | tee -a "$LOG"
+echo "(log: $LOG)" >&2
