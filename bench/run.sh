@@ -41,7 +41,8 @@ stub_pid=""
 
 stop_service() {
   if [ -n "$service_pid" ]; then kill "$service_pid" 2>/dev/null || true; wait "$service_pid" 2>/dev/null || true; service_pid=""; fi
-  if [ -n "$stub_pid" ]; then kill "$stub_pid" 2>/dev/null || true; wait "$stub_pid" 2>/dev/null || true; stub_pid=""; fi
+  # The stub is a test tool holding keep-alive connections from the service: stop it hard.
+  if [ -n "$stub_pid" ]; then kill -9 "$stub_pid" 2>/dev/null || true; wait "$stub_pid" 2>/dev/null || true; stub_pid=""; fi
 }
 trap 'stop_service; rm -rf "$DATA_DIR"' EXIT
 

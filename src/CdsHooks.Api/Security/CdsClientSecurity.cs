@@ -169,6 +169,21 @@ public static partial class CdsClientSecurity
         {
             await WriteTooLargeAsync(context, maxBytes);
         }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex) when (!context.Response.HasStarted)
+        {
+            // The client sent less than it announced, or broke off mid-body: its fault, a 4xx, never a 500.
+            context.Response.StatusCode = ex.StatusCode;
+            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails = new ProblemDetails
+                {
+                    Status = ex.StatusCode,
+                    Title = "Incomplete request body",
+                    Detail = "The request body ended before the length the client announced.",
+                },
+            });
+        }
     }
 
     private static async Task WriteTooLargeAsync(HttpContext context, long maxBytes)
