@@ -34,7 +34,6 @@ public class FhirDateTimeTests
     [InlineData("2026-13-01")]
     [InlineData("2026-11-21T24:00:00Z")]
     [InlineData("2026-11-21T08:60:00Z")]
-    [InlineData("2026-11-21T08:05:09.123456789Z")]
     [InlineData("2026-11-21T08:05:09 Z")]
     [InlineData("21/11/2026")]
     [InlineData("２０２６-11-21")]

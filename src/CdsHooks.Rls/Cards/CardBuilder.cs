@@ -17,7 +17,7 @@ namespace CdsHooks.Rls.Cards;
 public sealed class CardBuilder(RlsKnowledge knowledge)
 {
     public const int MaxSummaryLength = 139;
-    private static readonly SearchValues<char> MarkdownSpecials = SearchValues.Create("*_`[]<>#|\r\n");
+    private static readonly SearchValues<char> MarkdownSpecials = SearchValues.Create("\\*_`[]<>#|~\r\n");
     private const string SourceLabel = "RLS Iron CDS";
 
     public List<Card> Build(IReadOnlyList<Finding> findings, PatientSnapshot s, CardContext ctx)
