@@ -71,6 +71,31 @@ public class CdsServiceHost : WebApplicationFactory<Program>
     }
 }
 
+/// <summary>
+/// A host with one-off settings and, optionally, another environment (start-up failures, security modes, options).
+/// </summary>
+public sealed class ConfiguredHost : CdsServiceHost
+{
+    private readonly string? _environment;
+    private readonly KeyValuePair<string, string?>[] _settings;
+
+    public ConfiguredHost(params (string Key, string? Value)[] settings) : this(null, settings) { }
+
+    public ConfiguredHost(string? environment, params (string Key, string? Value)[] settings)
+    {
+        _environment = environment;
+        _settings = [.. settings.Select(s => KeyValuePair.Create(s.Key, s.Value))];
+    }
+
+    protected override IEnumerable<KeyValuePair<string, string?>> Settings => base.Settings.Concat(_settings);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        if (_environment is not null) builder.UseEnvironment(_environment);
+    }
+}
+
 /// <summary>Keeps every log line (message, state, scopes, exception) so tests can assert what never reaches a log.</summary>
 public sealed class LogCapture : ILoggerProvider, ISupportExternalScope
 {

@@ -9,12 +9,6 @@ namespace CdsHooks.Api.Tests;
 [Collection(BootFailureCollection.Name)]
 public sealed class StartupValidationTests
 {
-    private sealed class ConfiguredHost(params (string Key, string? Value)[] settings) : CdsServiceHost
-    {
-        protected override IEnumerable<KeyValuePair<string, string?>> Settings =>
-            base.Settings.Concat(settings.Select(s => KeyValuePair.Create(s.Key, s.Value)));
-    }
-
     [Fact]
     public void WindowOutOfRange_FailsAtBoot_NamingTheKey()
     {

@@ -45,7 +45,7 @@ public sealed class StorageTests
     [Fact]
     public void BadStorageProvider_StopsTheStartWithTheKeyInTheMessage()
     {
-        using var host = new ConfiguredHost([new("Storage:Provider", "oracle")]);
+        using var host = new ConfiguredHost(("Storage:Provider", "oracle"));
         var error = Assert.Throws<OptionsValidationException>(() => host.Client);
         Assert.Contains("Storage:Provider", error.Message, StringComparison.Ordinal);
     }
@@ -119,12 +119,6 @@ public sealed class StorageTests
             Directory.Delete(_folder, recursive: true);
         }
     }
-}
-
-/// <summary>A host with the given settings (for start-up failures and one-off configurations).</summary>
-public sealed class ConfiguredHost(IEnumerable<KeyValuePair<string, string?>> settings) : CdsServiceHost
-{
-    protected override IEnumerable<KeyValuePair<string, string?>> Settings => settings;
 }
 
 /// <summary>A host whose store a test can take down after start-up (the schema is migrated while it is up).</summary>

@@ -10,18 +10,6 @@ namespace CdsHooks.Api.Tests.Security;
 [Collection(BootFailureCollection.Name)]
 public sealed class SecurityModeTests
 {
-    private sealed class ConfiguredHost(string environment, params (string Key, string? Value)[] settings) : CdsServiceHost
-    {
-        protected override IEnumerable<KeyValuePair<string, string?>> Settings =>
-            base.Settings.Concat(settings.Select(s => KeyValuePair.Create(s.Key, s.Value)));
-
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.UseEnvironment(environment);
-        }
-    }
-
     private static readonly string InlineJwks = TestSigningKey.Jwks(TestSigningKey.Es384("k1"));
 
     private static string BootFailure(string environment, params (string Key, string? Value)[] settings)
