@@ -7,7 +7,7 @@ using CdsHooks.Testing;
 
 namespace CdsHooks.Api.Tests;
 
-public class HookRequestBodyTests
+public class JsonRequestBodyTests
 {
     /// <summary>A body written to a pipe in small chunks, as Kestrel delivers a large request.</summary>
     private static async Task<PipeReader> ChunkedAsync(string json, int chunk = 1000)
@@ -27,7 +27,7 @@ public class HookRequestBodyTests
     {
         var json = FixtureFiles.ReadFixture("requests/order-select-sertraline-big-benchmark.json");
 
-        var request = await HookRequestBody.ReadAsync(await ChunkedAsync(json), CdsJson.RequestInfo, CancellationToken.None);
+        var request = await JsonRequestBody.ParseWholeAsync(await ChunkedAsync(json), CdsJson.RequestInfo, CancellationToken.None);
 
         var expected = JsonSerializer.Deserialize(json, CdsJson.RequestInfo)!;
         Assert.NotNull(request);
@@ -39,7 +39,7 @@ public class HookRequestBodyTests
     {
         var json = "{\n  \"hook\": \"order-select\",\n  \"context\": {\"patientId\": 12}\n}";
 
-        var ex = await Assert.ThrowsAsync<JsonException>(async () => await HookRequestBody.ReadAsync(await ChunkedAsync(json, chunk: 7), CdsJson.RequestInfo, CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<JsonException>(async () => await JsonRequestBody.ParseWholeAsync(await ChunkedAsync(json, chunk: 7), CdsJson.RequestInfo, CancellationToken.None));
 
         var streaming = await Assert.ThrowsAsync<JsonException>(async () =>
             await JsonSerializer.DeserializeAsync(new MemoryStream(Encoding.UTF8.GetBytes(json)), CdsJson.RequestInfo));
@@ -50,6 +50,6 @@ public class HookRequestBodyTests
     [Fact]
     public async Task ReadAsync_EmptyBody_IsAJsonError()
     {
-        await Assert.ThrowsAsync<JsonException>(async () => await HookRequestBody.ReadAsync(await ChunkedAsync(""), CdsJson.RequestInfo, CancellationToken.None));
+        await Assert.ThrowsAsync<JsonException>(async () => await JsonRequestBody.ParseWholeAsync(await ChunkedAsync(""), CdsJson.RequestInfo, CancellationToken.None));
     }
 }
