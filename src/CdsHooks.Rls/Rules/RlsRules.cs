@@ -33,11 +33,9 @@ public sealed class RlsRules(RlsKnowledge knowledge)
             {
                 if (knowledge.CardFor(drug.Class) is not { } kind) continue;
                 var finding = new AggravatingDrug(kind, med, drug, ironStudiesDue, ironLabs);
-                // A draft beats an active statement of the same drug: it is the one a suggestion can remove.
-                if (!cautions.TryGetValue(finding.Key, out var existing) || (existing.Medication.Origin != MedicationOrigin.Draft && med.Origin == MedicationOrigin.Draft))
-                {
-                    cautions[finding.Key] = finding;
-                }
+                // The first carrier of a drug wins. Drafts and active medications never share a scope (order hooks
+                // look at drafts only, patient-view at active ones), so there is no draft to prefer over a statement.
+                cautions.TryAdd(finding.Key, finding);
             }
         }
         findings.AddRange(cautions.Values);
