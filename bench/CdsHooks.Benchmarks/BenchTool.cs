@@ -11,6 +11,7 @@ namespace CdsHooks.Benchmarks;
 /// <c>rate ...</c>: the fixed-rate open-loop load generator used by bench/run.sh.
 /// <c>alloc ...</c>: bytes allocated per HTTP request by the real service on an in-process Kestrel socket.
 /// <c>stub --port P --latency-ms N</c>: the tests' stub FHIR server (every fixture's data) adding N ms to each answer.
+/// <c>floor --port P --response FILE</c>: a bare Kestrel endpoint that reads the body and answers a fixed response (the ceiling).
 /// <c>strip-prefetch --in F --out G --fhir URL</c>: a fixture request without prefetch, pointing at a FHIR server.
 /// </summary>
 public static class BenchTool
@@ -38,10 +39,12 @@ public static class BenchTool
                 return await AllocationProbe.RunAsync(rest);
             case "stub":
                 return await FallbackScenario.RunStubAsync(rest);
+            case "floor":
+                return await FloorServer.RunAsync(rest);
             case "strip-prefetch":
                 return FallbackScenario.StripPrefetch(rest);
             default:
-                await Console.Error.WriteLineAsync("usage: micro [BenchmarkDotNet args] | rate --url U --body FILE --rate N --seconds S | alloc --body FILE --path P --requests N | stub --port P --latency-ms N | strip-prefetch --in F --out G --fhir URL");
+                await Console.Error.WriteLineAsync("usage: micro [BenchmarkDotNet args] | rate --url U --body FILE --rate N --seconds S | alloc --body FILE --path P --requests N | stub --port P --latency-ms N | floor --port P --response FILE | strip-prefetch --in F --out G --fhir URL");
                 return 2;
         }
     }
