@@ -136,6 +136,38 @@ public sealed class CardLogWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Record_WithoutFlush_IsStoredAfterTheLingerEvenWithAFrozenClock()
+    {
+        using var writer = CreateWriter(capacity: 100);
+        await writer.StartAsync(CancellationToken.None);
+
+        await writer.RecordAsync("svc", "hook-1", [CardOf("iron-therapy")], CancellationToken.None);
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (await CountAsync() == 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Equal(1, await CountAsync());
+        await writer.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task ManyHookCalls_ShareTransactions_AndKeepOneConnection()
+    {
+        using var writer = CreateWriter(capacity: 1000);
+        await writer.StartAsync(CancellationToken.None);
+        long batches = 0;
+        using var listener = Listen("cds.card_log.written", _ => Interlocked.Increment(ref batches));
+        var opensBefore = _database.Opens;
+
+        for (var i = 0; i < 200; i++) await writer.RecordAsync("svc", $"hook-{i}", [CardOf("a")], CancellationToken.None);
+        await writer.FlushAsync(CancellationToken.None);
+
+        Assert.Equal(1, _database.Opens - opensBefore);
+        Assert.True(Interlocked.Read(ref batches) < 200, $"{batches} transactions for 200 cards");
+        Assert.Equal(200, await CountAsync());
+        await writer.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Record_KeepsKindHookInstanceAndSuggestionUuids()
     {
         using var writer = CreateWriter(capacity: 10);
@@ -204,9 +236,15 @@ public sealed class CardLogWriterTests : IAsyncLifetime
 
         public void FailNextOpen() => Interlocked.Exchange(ref _failNext, 1);
 
+        /// <summary>Connections opened so far.</summary>
+        public int Opens => Volatile.Read(ref _opens);
+
+        private int _opens;
+
         public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
         {
             await _gate.Task.WaitAsync(cancellationToken);
+            Interlocked.Increment(ref _opens);
             if (Interlocked.Exchange(ref _failNext, 0) == 1) throw new Microsoft.Data.Sqlite.SqliteException("disk I/O error (simulated)", 10);
             return await inner.OpenAsync(cancellationToken);
         }

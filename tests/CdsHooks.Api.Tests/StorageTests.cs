@@ -92,6 +92,27 @@ public sealed class StorageTests
     }
 
     [Fact]
+    public async Task SqliteCardLogConnection_IsRelaxedToNormal_AndNeverHandsThatToFeedbackWrites()
+    {
+        await using var scratch = new ScratchSqlite();
+        await using (var bulk = await scratch.Database.OpenBulkWriterAsync(CancellationToken.None))
+        {
+            Assert.Equal(1L, await PragmaAsync(bulk, "synchronous")); // 1 = NORMAL
+        }
+
+        // A feedback write opens after the card log's connection was closed: it must still fsync every commit.
+        await using var next = await scratch.Database.OpenAsync(CancellationToken.None);
+        Assert.Equal(2L, await PragmaAsync(next, "synchronous"));
+    }
+
+    private static async Task<object?> PragmaAsync(System.Data.Common.DbConnection connection, string pragma)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA " + pragma;
+        return await command.ExecuteScalarAsync();
+    }
+
+    [Fact]
     public async Task RelativeSqlitePath_IsUnderTheContentRoot_AndCreatedWhenMissing()
     {
         var root = Path.Combine(Path.GetTempPath(), "cds-tests", Guid.NewGuid().ToString("N"));

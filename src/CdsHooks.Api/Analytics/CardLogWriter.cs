@@ -29,7 +29,9 @@ public sealed partial class CardLogWriter : IHostedService, ICardLog, IDisposabl
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _giveUp = new();
     private Task _loop = Task.CompletedTask;
+    private readonly TimeSpan _linger;
     private int _fullEpisode;
+    private int _flushesWaiting;
 
     public CardLogWriter(CardLogStore store, IOptions<AnalyticsOptions> options, TimeProvider clock, IMeterFactory meters, ILogger<CardLogWriter> logger)
     {
@@ -38,6 +40,7 @@ public sealed partial class CardLogWriter : IHostedService, ICardLog, IDisposabl
         _logger = logger;
         _capacity = options.Value.CardLogQueueCapacity;
         _batchSize = options.Value.CardLogBatchSize;
+        _linger = TimeSpan.FromMilliseconds(options.Value.CardLogLingerMilliseconds);
         _queue = Channel.CreateBounded<Entry>(new BoundedChannelOptions(_capacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -93,27 +96,71 @@ public sealed partial class CardLogWriter : IHostedService, ICardLog, IDisposabl
     {
         await Task.Yield();
         var batch = new List<IssuedCard>(_batchSize);
-        // Not cancelled by stoppingToken: StopAsync completes the queue, and the loop ends once it is drained.
-        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+        try
         {
-            TaskCompletionSource? flushed = null;
-            while (batch.Count < _batchSize && flushed is null && _queue.Reader.TryRead(out var entry))
+            // Not cancelled by stoppingToken: StopAsync completes the queue, and the loop ends once it is drained.
+            while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
             {
-                if (entry.Card is { } card) batch.Add(card);
-                else flushed = entry.Flushed;
+                await LingerAsync(stoppingToken);
+                await WriteBatchAsync(batch, stoppingToken);
             }
-            if (batch.Count > 0) await StoreAsync(batch, stoppingToken);
-            batch.Clear();
-            flushed?.TrySetResult();
-            if (_queue.Reader.Count <= _capacity / 2) Interlocked.Exchange(ref _fullEpisode, 0);
         }
+        finally
+        {
+            await _store.CloseAsync();
+        }
+    }
+
+    /// <summary>
+    /// Under load cards arrive one hook call at a time; waiting a moment for more turns a transaction per call into one
+    /// per few milliseconds. Not when the batch is already full, a flush is waiting, or the host is stopping. Real time,
+    /// not the injected clock: this is I/O pacing, and a test's frozen clock must not stall the log.
+    /// </summary>
+    private async Task LingerAsync(CancellationToken stoppingToken)
+    {
+        if (_linger <= TimeSpan.Zero || _queue.Reader.Count >= _batchSize || Volatile.Read(ref _flushesWaiting) > 0 || stoppingToken.IsCancellationRequested) return;
+        try
+        {
+            await Task.Delay(_linger, TimeProvider.System, stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: write what is there now.
+        }
+    }
+
+    private async Task WriteBatchAsync(List<IssuedCard> batch, CancellationToken stoppingToken)
+    {
+        TaskCompletionSource? flushed = null;
+        while (batch.Count < _batchSize && flushed is null && _queue.Reader.TryRead(out var entry))
+        {
+            if (entry.Card is { } card) batch.Add(card);
+            else flushed = entry.Flushed;
+        }
+        if (batch.Count > 0) await StoreAsync(batch, stoppingToken);
+        batch.Clear();
+        if (flushed is not null)
+        {
+            Interlocked.Decrement(ref _flushesWaiting);
+            flushed.TrySetResult();
+        }
+        if (_queue.Reader.Count <= _capacity / 2) Interlocked.Exchange(ref _fullEpisode, 0);
     }
 
     /// <summary>Completes once every card queued before this call is stored (tests, and callers that need read-your-writes).</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
         var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await _queue.Writer.WriteAsync(new Entry(null, flushed), cancellationToken);
+        Interlocked.Increment(ref _flushesWaiting);
+        try
+        {
+            await _queue.Writer.WriteAsync(new Entry(null, flushed), cancellationToken);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _flushesWaiting);
+            throw;
+        }
         await flushed.Task.WaitAsync(cancellationToken);
     }
 

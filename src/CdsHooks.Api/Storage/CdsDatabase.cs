@@ -32,6 +32,26 @@ public abstract class CdsDatabase : IAsyncDisposable
         return result;
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction on <paramref name="connection"/>, a connection the caller keeps open
+    /// between writes (the card log's, from <see cref="OpenBulkWriterAsync"/>), and commits it.
+    /// </summary>
+    public async Task<T> WriteAsync<T>(DbConnection connection, Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        using var writer = await EnterWriterAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var result = await work(connection, transaction);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    /// <summary>
+    /// A connection for one long-lived writer of append-only rows (the card log), kept open between its batches. SQLite
+    /// relaxes it to <c>synchronous=NORMAL</c>: a commit survives a killed process but may be rolled back by a power
+    /// loss or OS crash, which costs no more than the cards still queued in memory would. Feedback never uses it.
+    /// </summary>
+    public virtual Task<DbConnection> OpenBulkWriterAsync(CancellationToken cancellationToken) => OpenAsync(cancellationToken);
+
     /// <summary>Serialises writers where the engine allows one at a time (SQLite) so they queue here, not in busy retries.</summary>
     protected virtual ValueTask<IDisposable?> EnterWriterAsync(CancellationToken cancellationToken) => ValueTask.FromResult<IDisposable?>(null);
 
@@ -57,6 +77,7 @@ public abstract class CdsDatabase : IAsyncDisposable
 public sealed class SqliteCdsDatabase : CdsDatabase
 {
     private readonly string _connectionString;
+    private readonly string _bulkConnectionString;
     private readonly SemaphoreSlim _writer = new(1, 1);
 
     public SqliteCdsDatabase(string connectionString, string contentRoot)
@@ -68,6 +89,7 @@ public sealed class SqliteCdsDatabase : CdsDatabase
         }
         if (Path.GetDirectoryName(builder.DataSource) is { Length: > 0 } folder) Directory.CreateDirectory(folder);
         _connectionString = builder.ToString();
+        _bulkConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString();
         Location = builder.DataSource;
     }
 
@@ -75,15 +97,22 @@ public sealed class SqliteCdsDatabase : CdsDatabase
 
     public override string Location { get; }
 
-    public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    // WAL is a property of the file (set once, kept); synchronous is per connection. FULL fsyncs the WAL at every
+    // commit, so acknowledged feedback survives power loss as well as a killed process.
+    public override Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
+        OpenAsync(_connectionString, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;", cancellationToken);
+
+    // Not pooled: a connection relaxed to NORMAL must never go back to the pool, where a feedback write could get it.
+    public override Task<DbConnection> OpenBulkWriterAsync(CancellationToken cancellationToken) =>
+        OpenAsync(_bulkConnectionString, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;", cancellationToken);
+
+    private static async Task<DbConnection> OpenAsync(string connectionString, string pragmas, CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(_connectionString);
+        var connection = new SqliteConnection(connectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);
-            // WAL is a property of the file (set once, kept); synchronous is per connection. FULL fsyncs the WAL at
-            // every commit, so acknowledged feedback survives power loss as well as a killed process.
-            await using var pragma = Command(connection, null, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;");
+            await using var pragma = Command(connection, null, pragmas);
             await pragma.ExecuteNonQueryAsync(cancellationToken);
             return connection;
         }
