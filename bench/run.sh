@@ -3,14 +3,15 @@
 # concurrency and by bench/CdsHooks.Benchmarks' open-loop generator at a fixed rate. Prints a table.
 #   bash bench/run.sh          every scenario
 #   bash bench/run.sh a d      only these
-# Knobs (environment): BENCH_SECONDS (12) per measured run, BENCH_WARMUP (3), BENCH_RATE (1000),
+# Knobs (environment): BENCH_SECONDS (12) per measured run, BENCH_WARMUP (20: tiered JIT with PGO reaches its
+# steady state after ~16 s of load on 2 cores), BENCH_RATE (1000),
 # BENCH_CONNECTIONS (16), BENCH_THREADS (2), BENCH_PORT (5186). Loopback only; every run is time-bounded.
 # Never part of the test suite: it reports, it does not pass or fail on figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-12}
-WARMUP=${BENCH_WARMUP:-3}
+WARMUP=${BENCH_WARMUP:-20}
 RATE=${BENCH_RATE:-1000}
 CONNECTIONS=${BENCH_CONNECTIONS:-16}
 THREADS=${BENCH_THREADS:-2}
@@ -23,14 +24,16 @@ TOOL_DLL=bench/CdsHooks.Benchmarks/bin/Release/net10.0/CdsHooks.Benchmarks.dll
 DATA_DIR=$(mktemp -d)
 
 # One line per scenario, fields separated by '|':
-#   id | description | method | path | request body file ('-' for none) | extra service environment (K=V ...) | stub command
+#   id | description | method | path | request body file ('-' for none) | extra service environment (K=V ...) | stub command | server command
 # The stub command (optional) is started in the background before the service and stopped after it,
-# for scenarios whose service reads from a FHIR server instead of prefetch.
+# for scenarios whose service reads from a FHIR server instead of prefetch. The server command (optional) replaces
+# the CDS service: scenario f measures a bare Kestrel endpoint that only reads the body (the machine's ceiling).
 SCENARIOS=(
   "a|order-select, full prefetch (31 resources, 37 KB), sertraline selected|POST|/cds-services/rls-iron-order-select|fhir-fixtures/requests/order-select-sertraline-big-benchmark.json||"
   "b|order-select, no prefetch: all six keys read from a stub FHIR server adding 20 ms per answer|POST|/cds-services/rls-iron-order-select|bench/results/order-select-no-prefetch.json|Fhir__AllowedServers__0=http://127.0.0.1:${STUB_PORT}/fhir Fhir__AllowInsecureHttp=true|dotnet $TOOL_DLL stub --port ${STUB_PORT} --latency-ms 20"
   "c|discovery|GET|/cds-services|-||"
   "d|patient-view, RLS with low TSAT and raised CRP|POST|/cds-services/rls-iron-patient-view|fhir-fixtures/requests/patient-view-low-tsat-high-crp.json||"
+  "f|floor: bare Kestrel reading scenario a's body and sending scenario a's answer, no CDS work (the ceiling)|POST|/cds-services/rls-iron-order-select|fhir-fixtures/requests/order-select-sertraline-big-benchmark.json|||dotnet $TOOL_DLL floor --port ${PORT} --response FLOOR_RESPONSE"
 )
 
 OUT_DIR=bench/results
@@ -56,13 +59,18 @@ ensure_wrk() {
 field() { echo "$1" | cut -d'|' -f"$2"; }
 kv() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
 
-start_service() { # $1: extra environment
-  local extra=$1
-  # shellcheck disable=SC2086
-  # Development: no client JWTs (the load tool signs nothing); no per-client rate limit; the card log in a scratch file.
-  env ASPNETCORE_ENVIRONMENT=Development Logging__LogLevel__Default=Warning Limits__RequestsPerMinutePerClient=0 \
-    "Storage__ConnectionString=Data Source=$DATA_DIR/bench.db" $extra \
-    dotnet "$SERVICE_DLL" --urls "$BASE" >>"$LOG" 2>&1 &
+start_service() { # $1: extra environment, $2: a command replacing the service (optional)
+  local extra=$1 server=${2:-}
+  if [ -n "$server" ]; then
+    # The same GC settings as the service's runtimeconfig (server GC, no dynamic adaptation).
+    DOTNET_gcServer=1 DOTNET_GCDynamicAdaptationMode=0 bash -c "exec $server" >>"$LOG" 2>&1 &
+  else
+    # shellcheck disable=SC2086
+    # Development: no client JWTs (the load tool signs nothing); no per-client rate limit; the card log in a scratch file.
+    env ASPNETCORE_ENVIRONMENT=Development Logging__LogLevel__Default=Warning Limits__RequestsPerMinutePerClient=0 \
+      "Storage__ConnectionString=Data Source=$DATA_DIR/bench.db" $extra \
+      dotnet "$SERVICE_DLL" --urls "$BASE" >>"$LOG" 2>&1 &
+  fi
   service_pid=$!
   for _ in $(seq 1 150); do
     curl -fsS "$BASE/health/live" >/dev/null 2>&1 && return 0
@@ -91,7 +99,10 @@ selected=("$@")
 rows=()
 for s in "${SCENARIOS[@]}"; do
   id=$(field "$s" 1); desc=$(field "$s" 2); method=$(field "$s" 3); path=$(field "$s" 4)
-  body=$(field "$s" 5); extra=$(field "$s" 6); stub=$(field "$s" 7)
+  body=$(field "$s" 5); extra=$(field "$s" 6); stub=$(field "$s" 7); server=$(field "$s" 8)
+  # The floor answers what the service answered to scenario a (when a ran first), else an empty card list.
+  floor_response="$OUT_DIR/response-a.json"; [ -s "$floor_response" ] || { echo '{"cards":[]}' >"$OUT_DIR/floor-empty.json"; floor_response="$OUT_DIR/floor-empty.json"; }
+  server=${server//FLOOR_RESPONSE/$floor_response}
   if [ ${#selected[@]} -gt 0 ] && [[ ! " ${selected[*]} " =~ \ ${id}\  ]]; then continue; fi
   [ "$body" = "-" ] && body=""
 
@@ -103,7 +114,7 @@ for s in "${SCENARIOS[@]}"; do
       sleep 0.2
     done
   fi
-  start_service "$extra"
+  start_service "$extra" "$server"
 
   # The request must succeed before it is measured (a 4xx would measure the error path).
   if [ -n "$body" ]; then

@@ -82,7 +82,10 @@ public static partial class ServiceApi
         var cards = advisor.Advise(gathered.Record, context, clock.GetUtcNow());
         // Queued, not written: the response does not wait for the store (unless the log's queue is full).
         await cardLog.RecordAsync(service.Id, request.HookInstance!, cards, cancellationToken);
-        LogAnswered(logger, cards.Count, string.Join(",", cards.Select(c => c.Source.Topic?.Code)), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        if (logger.IsEnabled(LogLevel.Information)) // the topic list is built only when it will be written
+        {
+            LogAnswered(logger, cards.Count, string.Join(",", cards.Select(c => c.Source.Topic?.Code)), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
         return TypedResults.Ok(new CdsResponse { Cards = cards });
     }
 
