@@ -29,6 +29,24 @@ public class PhraseIndexTests
     }
 
     [Fact]
+    public void FindAll_MultiWordNamesSharingOrLackingASingleWordEntry_AllFound()
+    {
+        // Only the first words of multi-word names open a multi-word probe: each length must still be tried there.
+        var index = new PhraseIndex<string>(
+        [
+            KeyValuePair.Create("restless legs syndrome", "rls-3"),
+            KeyValuePair.Create("restless legs", "rls-2"),
+            KeyValuePair.Create("Willis-Ekbom disease", "wed"),
+            KeyValuePair.Create("legs", "legs"),
+        ]);
+        var found = new List<(string, string)>();
+
+        index.FindAll("legs; restless legs; Restless Legs Syndrome; willis ekbom disease; restless", found);
+
+        Assert.Equal([("legs", "legs"), ("restless legs", "rls-2"), ("restless legs syndrome", "rls-3"), ("willis ekbom disease", "wed")], found);
+    }
+
+    [Fact]
     public void FindAll_NameInsideLongerWord_NotMatched()
     {
         Assert.Equal([("escitalopram", "ssri")], Find("escitalopram 10 MG Oral Tablet"));

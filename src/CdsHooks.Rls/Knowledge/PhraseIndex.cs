@@ -19,12 +19,16 @@ public sealed class PhraseIndex<T>
     // The key is kept in the value too: a span probe has no string to report as the phrase found.
     private readonly FrozenDictionary<string, (string Phrase, T Value)> _phrases;
     private readonly FrozenDictionary<string, (string Phrase, T Value)>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
+    // First words of the multi-word phrases: a window longer than one word is probed only when it starts with one,
+    // so most words cost one probe, not one per possible phrase length.
+    private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> _multiWordStarts;
     private readonly int _maxWords;
     private readonly int _maxKeyLength;
 
     public PhraseIndex(IEnumerable<KeyValuePair<string, T>> phrases)
     {
         var map = new Dictionary<string, (string, T)>(StringComparer.Ordinal);
+        var multiWordStarts = new HashSet<string>(StringComparer.Ordinal);
         int maxWords = 1;
         foreach (var (phrase, value) in phrases)
         {
@@ -32,9 +36,11 @@ public sealed class PhraseIndex<T>
             if (words.Count == 0) continue;
             var key = string.Join(' ', words);
             map[key] = (key, value);
+            if (words.Count > 1) multiWordStarts.Add(words[0]);
             maxWords = Math.Max(maxWords, words.Count);
             _maxKeyLength = Math.Max(_maxKeyLength, key.Length);
         }
+        _multiWordStarts = multiWordStarts.ToFrozenSet(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
         _phrases = map.ToFrozenDictionary(StringComparer.Ordinal);
         _bySpan = _phrases.GetAlternateLookup<ReadOnlySpan<char>>();
         _maxWords = maxWords;
@@ -62,7 +68,12 @@ public sealed class PhraseIndex<T>
             var words = WordBounds(text, bounds);
             for (int i = 0; i < words; i++)
             {
-                for (int n = Math.Min(_maxWords, words - i); n >= 1; n--)
+                var longest = Math.Min(_maxWords, words - i);
+                if (longest > 1 && !(TryBuildKey(text, bounds, i, 1, key, out var firstLength) && _multiWordStarts.Contains(key[..firstLength])))
+                {
+                    longest = 1;
+                }
+                for (int n = longest; n >= 1; n--)
                 {
                     if (!TryBuildKey(text, bounds, i, n, key, out var length)) continue;
                     if (!_bySpan.TryGetValue(key[..length], out var match)) continue;
