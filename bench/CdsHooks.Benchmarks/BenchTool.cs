@@ -13,6 +13,8 @@ namespace CdsHooks.Benchmarks;
 /// <c>stub --port P --latency-ms N</c>: the tests' stub FHIR server (every fixture's data) adding N ms to each answer.
 /// <c>floor --port P --response FILE</c>: a bare Kestrel endpoint that reads the body and answers a fixed response (the ceiling).
 /// <c>strip-prefetch --in F --out G --fhir URL</c>: a fixture request without prefetch, pointing at a FHIR server.
+/// <c>tokens --alg ES384|RS384 --count N[,N...] --out FILE[,FILE...] --issuer ISS --aud URL --jwks-out FILE [--lifetime-s 900]</c>:
+/// single-use client JWTs and the JWKS that verifies them, for the authenticated load scenarios.
 /// </summary>
 public static class BenchTool
 {
@@ -43,8 +45,10 @@ public static class BenchTool
                 return await FloorServer.RunAsync(rest);
             case "strip-prefetch":
                 return FallbackScenario.StripPrefetch(rest);
+            case "tokens":
+                return TokenGenerator.Run(rest);
             default:
-                await Console.Error.WriteLineAsync("usage: micro [BenchmarkDotNet args] | rate --url U --body FILE --rate N --seconds S | alloc --body FILE --path P --requests N | stub --port P --latency-ms N | floor --port P --response FILE | strip-prefetch --in F --out G --fhir URL");
+                await Console.Error.WriteLineAsync("usage: micro [BenchmarkDotNet args] | rate --url U --body FILE --rate N --seconds S [--tokens FILE] | alloc --body FILE --path P --requests N | stub --port P --latency-ms N | floor --port P --response FILE | strip-prefetch --in F --out G --fhir URL | tokens --alg ES384|RS384 --count N[,N...] --out FILE[,FILE...] --issuer ISS --aud URL --jwks-out FILE [--lifetime-s S]");
                 return 2;
         }
     }

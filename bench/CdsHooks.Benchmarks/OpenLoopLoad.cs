@@ -10,6 +10,9 @@ namespace CdsHooks.Benchmarks;
 /// time, not from when it was actually sent: a stalled server or a late generator shows up in the percentiles
 /// instead of silently lowering the rate (no coordinated omission). The generator's own lateness is reported
 /// separately as "send lag" so it can be told apart from the service's.
+/// With <c>--tokens FILE</c> (one client JWT per line, from <c>tokens</c>) every request carries
+/// <c>Authorization: Bearer</c> with its own token: the warm-up takes the first rate × warmup lines, the measured
+/// phase the next rate × seconds, none is sent twice, and a file too short for both is refused before anything is sent.
 /// </summary>
 public static class OpenLoopLoad
 {
@@ -22,6 +25,18 @@ public static class OpenLoopLoad
         var seconds = double.Parse(o.GetValueOrDefault("seconds", "10"), CultureInfo.InvariantCulture);
         var warmup = double.Parse(o.GetValueOrDefault("warmup", "2"), CultureInfo.InvariantCulture);
         var connections = int.Parse(o.GetValueOrDefault("connections", "64"), CultureInfo.InvariantCulture);
+        var warmupCount = (int)(rate * warmup);
+        var count = (int)(rate * seconds);
+        string[]? tokens = null;
+        if (o.TryGetValue("tokens", out var tokensFile))
+        {
+            tokens = File.ReadAllLines(tokensFile).Where(t => t.Length > 0).ToArray();
+            if (tokens.Length < warmupCount + count)
+            {
+                await Console.Error.WriteLineAsync($"{tokensFile} holds {tokens.Length} tokens; {rate} req/s for {warmup} + {seconds} s needs {warmupCount + count} (one per request, never reused).");
+                return 2;
+            }
+        }
 
         using var handler = new SocketsHttpHandler
         {
@@ -31,21 +46,21 @@ public static class OpenLoopLoad
         };
         using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
 
-        if (warmup > 0) await RunPhaseAsync(client, url, body, rate, warmup);
-        var result = await RunPhaseAsync(client, url, body, rate, seconds);
+        if (warmupCount > 0) await RunPhaseAsync(client, url, body, rate, warmupCount, tokens?.AsMemory(0, warmupCount));
+        var result = await RunPhaseAsync(client, url, body, rate, count, tokens?.AsMemory(warmupCount, count));
 
         // One machine-readable line for bench/run.sh; milliseconds.
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT requests={result.Count} ok={result.Ok} errors={result.Errors} rps={result.AchievedRate:0} p50={result.Percentile(50):0.00} p90={result.Percentile(90):0.00} p99={result.Percentile(99):0.00} max={result.Percentile(100):0.00} sendlag_p99={result.SendLagP99:0.00}"));
+            $"RESULT requests={result.Count} ok={result.Ok} errors={result.Errors} rps={result.AchievedRate:0} p50={result.Percentile(50):0.00} p90={result.Percentile(90):0.00} p99={result.Percentile(99):0.00} max={result.Percentile(100):0.00} sendlag_p99={result.SendLagP99:0.00}{(tokens is null ? "" : $" tokens={count} unauthorized={result.Unauthorized}")}"));
         return 0;
     }
 
-    private static async Task<PhaseResult> RunPhaseAsync(HttpClient client, Uri url, byte[]? body, int rate, double seconds)
+    /// <summary>Sends <paramref name="count"/> requests at <paramref name="rate"/> per second; <paramref name="tokens"/>: one per request, in order, or null for unauthenticated requests.</summary>
+    private static async Task<PhaseResult> RunPhaseAsync(HttpClient client, Uri url, byte[]? body, int rate, int count, ReadOnlyMemory<string>? tokens)
     {
-        var count = (int)(rate * seconds);
         var latencies = new double[count];
         var lags = new double[count];
-        var tasks = new Task<bool>[count];
+        var tasks = new Task<int>[count];
         var ticksPerRequest = (double)Stopwatch.Frequency / rate;
 
         // A dedicated thread dispatches on schedule so that request completions on the thread pool cannot delay it.
@@ -63,7 +78,8 @@ public static class OpenLoopLoad
                 }
                 lags[i] = Milliseconds(now - due);
                 var index = i;
-                tasks[i] = Task.Run(() => SendAsync(client, url, body, due, latencies, index));
+                var token = tokens?.Span[i];
+                tasks[i] = Task.Run(() => SendAsync(client, url, body, token, due, latencies, index));
             }
         }) { IsBackground = true, Name = "open-loop dispatcher" };
         dispatcher.Start();
@@ -71,13 +87,15 @@ public static class OpenLoopLoad
         var outcomes = await Task.WhenAll(tasks);
         var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
 
-        var ok = outcomes.Count(x => x);
+        var ok = outcomes.Count(status => status is >= 200 and < 300);
+        var unauthorized = outcomes.Count(status => status == 401);
         Array.Sort(latencies);
         Array.Sort(lags);
-        return new PhaseResult(count, ok, count - ok, count / elapsed, latencies, lags[Math.Min(count - 1, (int)(count * 0.99))]);
+        return new PhaseResult(count, ok, count - ok, unauthorized, count / elapsed, latencies, lags[Math.Min(count - 1, (int)(count * 0.99))]);
     }
 
-    private static async Task<bool> SendAsync(HttpClient client, Uri url, byte[]? body, long due, double[] latencies, int index)
+    /// <returns>The HTTP status, or 0 when no answer came.</returns>
+    private static async Task<int> SendAsync(HttpClient client, Uri url, byte[]? body, string? token, long due, double[] latencies, int index)
     {
         try
         {
@@ -87,12 +105,13 @@ public static class OpenLoopLoad
                 request.Content = new ByteArrayContent(body);
                 request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             }
+            if (token is not null) request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead);
-            return response.IsSuccessStatusCode;
+            return (int)response.StatusCode;
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
-            return false;
+            return 0;
         }
         finally
         {
@@ -102,7 +121,7 @@ public static class OpenLoopLoad
 
     private static double Milliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
 
-    private sealed record PhaseResult(int Count, int Ok, int Errors, double AchievedRate, double[] Sorted, double SendLagP99)
+    private sealed record PhaseResult(int Count, int Ok, int Errors, int Unauthorized, double AchievedRate, double[] Sorted, double SendLagP99)
     {
         public double Percentile(double p) => Sorted.Length == 0 ? 0 : Sorted[Math.Min(Sorted.Length - 1, (int)Math.Ceiling(Sorted.Length * p / 100.0) - 1)];
     }
