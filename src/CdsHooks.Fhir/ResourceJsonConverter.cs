@@ -1,5 +1,3 @@
-using System.Collections.Frozen;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
@@ -8,67 +6,67 @@ namespace CdsHooks.Fhir;
 
 /// <summary>
 /// Reads a FHIR resource by looking ahead for <c>resourceType</c> (which FHIR JSON may place anywhere in the
-/// object), then deserialising the concrete type through the source-generated metadata of the serializer options.
-/// Types this model does not know become <see cref="UnknownResource"/> with their id, so a NutritionOrder in
-/// <c>draftOrders</c> is tolerated rather than rejected.
+/// object), then reading the concrete type with <see cref="FhirReader"/>. Types this model does not know become
+/// <see cref="UnknownResource"/> with their id, so a NutritionOrder in <c>draftOrders</c> is tolerated rather than
+/// rejected. Writing goes through the source-generated metadata of the serializer options.
 /// </summary>
 public sealed class ResourceJsonConverter : JsonConverter<Resource>
 {
-    private delegate Resource? ReadResource(ref Utf8JsonReader reader, JsonSerializerOptions options);
+    /// <summary>The resource types read as themselves (each has a reader in <see cref="FhirReader"/>).</summary>
+    public static IReadOnlyCollection<string> KnownResourceTypes { get; } =
+    [
+        "Bundle", "Patient", "Observation", "Condition", "MedicationRequest", "MedicationStatement", "Medication",
+        "ServiceRequest", "OperationOutcome",
+    ];
 
-    private static readonly FrozenDictionary<string, ReadResource> KnownTypes = new Dictionary<string, ReadResource>
-    {
-        ["Bundle"] = NestedJson.Read<Bundle>,
-        ["Patient"] = NestedJson.Read<Patient>,
-        ["Observation"] = NestedJson.Read<Observation>,
-        ["Condition"] = NestedJson.Read<Condition>,
-        ["MedicationRequest"] = NestedJson.Read<MedicationRequest>,
-        ["MedicationStatement"] = NestedJson.Read<MedicationStatement>,
-        ["Medication"] = NestedJson.Read<Medication>,
-        ["ServiceRequest"] = NestedJson.Read<ServiceRequest>,
-        ["OperationOutcome"] = NestedJson.Read<OperationOutcome>,
-    }.ToFrozenDictionary(StringComparer.Ordinal);
-
-    // Resource type names are looked up from the reader's bytes without allocating a string per resource.
-    private static readonly FrozenDictionary<string, ReadResource>.AlternateLookup<ReadOnlySpan<char>> KnownTypesBySpan =
-        KnownTypes.GetAlternateLookup<ReadOnlySpan<char>>();
-
-    /// <summary>Longer than any FHIR resource type name; a longer <c>resourceType</c> is simply unknown.</summary>
-    private const int MaxTypeNameLength = 64;
-
-    public static IReadOnlyCollection<string> KnownResourceTypes => KnownTypes.Keys;
+    /// <summary>
+    /// The longest escaped <c>resourceType</c> that can name a known type: every character of the longest name
+    /// (MedicationStatement, 19) written as a six-byte <c>\uXXXX</c> escape fits.
+    /// </summary>
+    private const int MaxTypeNameLength = 128;
 
     public override bool CanConvert(Type typeToConvert) => typeToConvert == typeof(Resource);
 
-    public override Resource? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    public override Resource? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        ReadResource(ref reader);
+
+    /// <summary>Reads the resource the reader is on (not null: the serializer and the nested readers handle null).</summary>
+    internal static Resource ReadResource(ref Utf8JsonReader reader)
+    {
+        var lookahead = FindResourceType(reader);
+        if (!lookahead.ValueIsEscaped && !lookahead.HasValueSequence)
+        {
+            if (FhirReader.ReadKnownResource(ref reader, lookahead.ValueSpan) is { } known) return known;
+        }
+        else if ((lookahead.HasValueSequence ? lookahead.ValueSequence.Length : lookahead.ValueSpan.Length) <= MaxTypeNameLength)
+        {
+            // "Medic\u0061tion" names Medication too. Unescaping never lengthens a string, so the buffer suffices.
+            Span<byte> name = stackalloc byte[MaxTypeNameLength];
+            var length = lookahead.CopyString(name);
+            if (FhirReader.ReadKnownResource(ref reader, name[..length]) is { } known) return known;
+        }
+        return ReadUnknown(ref reader, lookahead.GetString()!);
+    }
+
+    /// <summary>
+    /// A copy of <paramref name="reader"/> (at a resource's start) moved to its <c>resourceType</c> string; the
+    /// reader itself stays where it was.
+    /// </summary>
+    internal static Utf8JsonReader FindResourceType(Utf8JsonReader reader)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             throw new JsonException("A FHIR resource must be a JSON object.");
         }
-
-        var lookahead = reader; // a struct copy: scanning it leaves the real reader where it was
-        if (!FindProperty(ref lookahead, "resourceType"u8))
+        if (!FindProperty(ref reader, "resourceType"u8) || reader.TokenType != JsonTokenType.String)
         {
             throw new JsonException("A FHIR resource has no 'resourceType'.");
         }
-        if (lookahead.TokenType == JsonTokenType.String && !lookahead.ValueIsEscaped
-            && lookahead.ValueSpan.Length <= MaxTypeNameLength)
-        {
-            Span<char> name = stackalloc char[MaxTypeNameLength];
-            var length = Encoding.UTF8.GetChars(lookahead.ValueSpan, name);
-            if (KnownTypesBySpan.TryGetValue(name[..length], out var read)) return read(ref reader, options);
-        }
-        else if (lookahead.TokenType == JsonTokenType.String && lookahead.GetString() is { } escaped && KnownTypes.TryGetValue(escaped, out var read))
-        {
-            return read(ref reader, options);
-        }
+        return reader;
+    }
 
-        var resourceType = lookahead.TokenType == JsonTokenType.String ? lookahead.GetString() : null;
-        if (resourceType is null)
-        {
-            throw new JsonException("A FHIR resource has no 'resourceType'.");
-        }
+    private static UnknownResource ReadUnknown(ref Utf8JsonReader reader, string resourceType)
+    {
         var idReader = reader;
         var id = FindProperty(ref idReader, "id"u8) && idReader.TokenType == JsonTokenType.String ? idReader.GetString() : null;
         // TrySkip, not Skip: when a body is streamed (FHIR server responses) the reader is not a final block, though

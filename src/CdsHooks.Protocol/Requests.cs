@@ -49,5 +49,8 @@ public sealed class HookContext
     public string? PatientId { get; set; }
     public string? EncounterId { get; set; }
     public List<string>? Selections { get; set; }
+
+    /// <summary>Read by the hand-written FHIR reader, as every prefetched resource is.</summary>
+    [JsonConverter(typeof(BundleJsonConverter))]
     public Bundle? DraftOrders { get; set; }
 }
