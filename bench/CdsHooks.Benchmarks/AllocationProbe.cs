@@ -107,6 +107,11 @@ public static class AllocationProbe
         {
             builder.UseEnvironment("Production");
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            // As the load benchmark: no client JWTs (scenarios e/e2 measure those), no per-client rate limit, the
+            // card log in a scratch file.
+            builder.UseSetting("Security:RequireJwt", "false");
+            builder.UseSetting("Limits:RequestsPerMinutePerClient", "0");
+            builder.UseSetting("Storage:ConnectionString", "Data Source=" + Path.Combine(Path.GetTempPath(), $"cds-alloc-{Environment.ProcessId}.db"));
             builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(new FixedTimeProvider()));
         }
     }
