@@ -1,6 +1,11 @@
 using System.Net;
 using System.Text;
+using System.Text.Json;
+using CdsHooks.Protocol;
 using CdsHooks.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace CdsHooks.Api.Tests;
 
@@ -39,6 +44,23 @@ public sealed class ScenarioTests(CdsServiceHost host) : IClassFixture<CdsServic
         var first = await PostAsync(body);
         var second = await PostAsync(body);
         Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public async Task Cards_AreSentWithTheirLength_AsTheHttpJsonOptionsWriteThem()
+    {
+        var body = FixtureFiles.ReadFixture("requests/order-select-sertraline-big-benchmark.json");
+        using var response = await host.Client.PostAsync("/cds-services/rls-iron-order-select", new StringContent(body, Encoding.UTF8, "application/json"));
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType!.ToString());
+        Assert.Equal(bytes.Length, response.Content.Headers.ContentLength);
+        // The same bytes the service's HTTP JSON options give (encoder included: "5–10 %" stays readable, '<' escaped).
+        var options = host.Services.GetRequiredService<IOptions<HttpJsonOptions>>().Value.SerializerOptions;
+        var parsed = JsonSerializer.Deserialize(bytes, CdsJson.ResponseInfo)!;
+        Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(parsed, options.GetTypeInfo(typeof(CdsResponse))), bytes);
+        Assert.Contains("5–10 %", Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
     }
 
     [Fact]

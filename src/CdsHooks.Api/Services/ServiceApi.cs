@@ -26,7 +26,7 @@ public static partial class ServiceApi
         return group;
     }
 
-    public static async Task<Results<Ok<CdsResponse>, ValidationProblem, ProblemHttpResult, JsonHttpResult<OperationOutcome>>> InvokeAsync(
+    public static async Task<Results<BufferedJsonResult<CdsResponse>, ValidationProblem, ProblemHttpResult, JsonHttpResult<OperationOutcome>>> InvokeAsync(
         string id,
         HttpRequest http,
         CdsServiceCatalog catalog,
@@ -86,7 +86,7 @@ public static partial class ServiceApi
         {
             LogAnswered(logger, cards.Count, string.Join(",", cards.Select(c => c.Source.Topic?.Code)), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
-        return TypedResults.Ok(new CdsResponse { Cards = cards });
+        return new BufferedJsonResult<CdsResponse>(new CdsResponse { Cards = cards });
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Answered with {CardCount} cards [{Topics}] in {ElapsedMs:0.0} ms")]
