@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -49,6 +50,9 @@ public sealed class FhirSearchClient(HttpClient http, long maxResponseBytes)
 
     private static readonly MediaTypeWithQualityHeaderValue AcceptFhirJson = new(FhirJsonMediaType);
 
+    /// <summary>The first buffer when the server sends no Content-Length (chunked): a typical search page fits.</summary>
+    private const int InitialBufferBytes = 16 * 1024;
+
     /// <summary>Reads <paramref name="url"/> (a read or a search / next-page URL) and parses the resource it returns.</summary>
     public async Task<FhirResult> GetAsync(Uri url, string? bearerToken, CancellationToken cancellationToken)
     {
@@ -72,16 +76,20 @@ public sealed class FhirSearchClient(HttpClient http, long maxResponseBytes)
         if (!IsJson(response.Content.Headers.ContentType)) return new(null, FhirFailure.NotFhirJson, status);
         if (response.Content.Headers.ContentLength > maxResponseBytes) return new(null, FhirFailure.TooLarge, status);
 
-        var body = await ReadBoundedAsync(response.Content, maxResponseBytes, cancellationToken).ConfigureAwait(false);
+        var (body, length) = await ReadBoundedAsync(response.Content, maxResponseBytes, cancellationToken).ConfigureAwait(false);
         if (body is null) return new(null, FhirFailure.TooLarge, status);
         try
         {
-            var resource = JsonSerializer.Deserialize(body.Value.Span, FhirJson.ResourceInfo);
+            var resource = JsonSerializer.Deserialize(body.AsSpan(0, length), FhirJson.ResourceInfo);
             return resource is null or OperationOutcome ? new(null, FhirFailure.UnexpectedResource, status) : new(resource, FhirFailure.None, status);
         }
         catch (JsonException)
         {
             return new(null, FhirFailure.InvalidJson, status);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(body); // the resource holds strings, never the buffer
         }
     }
 
@@ -91,18 +99,44 @@ public sealed class FhirSearchClient(HttpClient http, long maxResponseBytes)
             || m.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || m.Equals("application/json+fhir", StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Reads the body, giving up (null) as soon as it passes the limit: a huge bundle is never held whole.</summary>
-    private static async Task<ReadOnlyMemory<byte>?> ReadBoundedAsync(HttpContent content, long limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the body into a pooled buffer (the caller returns it), sized from Content-Length when the server sent one
+    /// and grown by doubling otherwise; gives up (null) as soon as the body passes <paramref name="limit"/>, so a
+    /// huge bundle is never held whole. A fallback hook call reads six of these: fresh 16 KB chunks and a growing
+    /// MemoryStream per read were most of its allocation.
+    /// </summary>
+    private static async Task<(byte[]? Buffer, int Length)> ReadBoundedAsync(HttpContent content, long limit, CancellationToken cancellationToken)
     {
-        await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        // One byte more than the declared length, so the end of the body is seen without growing.
+        var declared = content.Headers.ContentLength;
+        var buffer = ArrayPool<byte>.Shared.Rent(declared is { } n && n < limit ? (int)n + 1 : InitialBufferBytes);
+        var length = 0;
+        try
         {
-            if (buffer.Length + read > limit) return null;
-            buffer.Write(chunk, 0, read);
+            await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var grown = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit + 1, 2L * buffer.Length));
+                    buffer.AsSpan(0, length).CopyTo(grown);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = grown;
+                }
+                var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                if (read == 0) return (buffer, length);
+                length += read;
+                if (length > limit)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return (null, 0);
+                }
+            }
         }
-        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
     }
 }
