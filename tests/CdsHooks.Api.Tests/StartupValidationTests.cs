@@ -18,6 +18,18 @@ public sealed class StartupValidationTests
         Assert.Contains("Rls:IronStudiesWindowDays", validation.Message);
     }
 
+    [Theory]
+    [InlineData("Analytics:CardLogLingerMilliseconds", "-1")]
+    [InlineData("Analytics:CardLogLingerMilliseconds", "1001")]
+    [InlineData("Analytics:CardLogBatchSize", "0")]
+    [InlineData("Analytics:CardLogQueueCapacity", "0")]
+    public void CardLogSettingOutOfRange_FailsAtBoot_NamingTheKey(string key, string value)
+    {
+        using var host = new ConfiguredHost((key, value));
+        var ex = Assert.ThrowsAny<Exception>(() => host.Client);
+        Assert.Contains(key, FindInner<OptionsValidationException>(ex).Message);
+    }
+
     [Fact]
     public void KnowledgePathMissing_FailsAtBoot_NamingTheKey()
     {
