@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.IO.Pipelines;
+using CdsHooks.Api.Services;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -28,7 +28,9 @@ public static class FloorServer
         var app = builder.Build();
         app.Map("/{**path}", async (HttpContext http) =>
         {
-            await DrainAsync(http.Request.BodyReader, http.RequestAborted);
+            // The service's own whole-body read, then nothing: the body is dropped unparsed.
+            var body = http.Request.BodyReader;
+            body.AdvanceTo((await JsonRequestBody.ReadWholeAsync(body, http.RequestAborted)).Buffer.End);
             http.Response.ContentType = "application/json";
             http.Response.ContentLength = response.Length;
             await http.Response.Body.WriteAsync(response, http.RequestAborted);
@@ -36,19 +38,5 @@ public static class FloorServer
         Console.WriteLine($"floor server at http://127.0.0.1:{port}, answering {response.Length} bytes");
         await app.RunAsync();
         return 0;
-    }
-
-    private static async Task DrainAsync(PipeReader body, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var read = await body.ReadAsync(cancellationToken);
-            if (read.IsCompleted || read.IsCanceled)
-            {
-                body.AdvanceTo(read.Buffer.End);
-                return;
-            }
-            body.AdvanceTo(read.Buffer.Start, read.Buffer.End); // as the service does: wait for the whole body
-        }
     }
 }

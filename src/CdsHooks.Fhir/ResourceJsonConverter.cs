@@ -108,6 +108,8 @@ public sealed class ResourceJsonConverter : JsonConverter<Resource>
 }
 
 /// <summary>
+/// For the source-generated path only (a concrete FHIR type deserialised directly, as the tests' reference reading
+/// does; every resource the service reads goes through <see cref="FhirReader"/>).
 /// Reads a nested value in place with its type's converter. <c>JsonSerializer.Deserialize(ref reader, ...)</c>
 /// would first skip the whole value to scope a fresh reader to it, so converters nested inside converters
 /// (resource in entry in Bundle in prefetch) would scan the same FHIR JSON once per level.
@@ -124,7 +126,8 @@ internal static class NestedJson
 
 /// <summary>
 /// Reads a FHIR array element that some clients send as a single object (the HL7 hook examples and the
-/// CDS Hooks Sandbox both do this for <c>doseAndRate</c> and <c>category</c>). Writes a normal array.
+/// CDS Hooks Sandbox both do this for <c>doseAndRate</c> and <c>category</c>). Writes a normal array. Reading here
+/// serves the source-generated path; <see cref="FhirReader"/> applies the same rule to every resource the service reads.
 /// </summary>
 public sealed class TolerantListConverter<T> : JsonConverter<List<T>>
 {

@@ -32,15 +32,7 @@ public static class JsonRequestBody
     /// </summary>
     public static async ValueTask<T?> ParseWholeAsync<T>(PipeReader body, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
-        ReadResult read;
-        while (true)
-        {
-            read = await body.ReadAsync(cancellationToken);
-            if (read.IsCompleted || read.IsCanceled) break;
-            body.AdvanceTo(read.Buffer.Start, read.Buffer.End); // all examined: wait for more
-        }
-
-        var buffer = read.Buffer;
+        var buffer = (await ReadWholeAsync(body, cancellationToken)).Buffer;
         try
         {
             if (buffer.IsSingleSegment) return JsonSerializer.Deserialize(buffer.FirstSpan, typeInfo);
@@ -59,6 +51,17 @@ public static class JsonRequestBody
         finally
         {
             body.AdvanceTo(buffer.End);
+        }
+    }
+
+    /// <summary>Waits until the whole body is in the pipe's buffer; the caller advances past it when done.</summary>
+    public static async ValueTask<ReadResult> ReadWholeAsync(PipeReader body, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var read = await body.ReadAsync(cancellationToken);
+            if (read.IsCompleted || read.IsCanceled) return read;
+            body.AdvanceTo(read.Buffer.Start, read.Buffer.End); // all examined: wait for more
         }
     }
 
