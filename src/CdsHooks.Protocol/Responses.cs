@@ -54,6 +54,14 @@ public sealed class Card
     public SelectionBehavior? SelectionBehavior { get; set; }
     public List<Coding>? OverrideReasons { get; set; }
     public List<Link>? Links { get; set; }
+
+    /// <summary>
+    /// Not sent: true when the card is about a draft order being placed (a caution on a contraindicated or
+    /// RLS-aggravating order). Such a card is shown again whenever the order is, whatever an earlier override said;
+    /// reminders about the patient (iron studies, iron therapy) are not about a draft and can be locked out.
+    /// </summary>
+    [JsonIgnore]
+    public bool AboutDraftOrder { get; set; }
 }
 
 public sealed class CardSource

@@ -157,6 +157,7 @@ public sealed class CardBuilder(RlsKnowledge knowledge)
             ? $"Stop: ferritin {Value(f.Ferritin)} (≥ {N(t.FerritinHardStop)}). No iron for RLS; IV iron order not indicated."
             : $"IV iron not indicated for RLS: {string.Join(", ", reasons)}.";
         var card = NewCard(CardKind.IvIronCaution, f, ctx, f.HardStop ? Indicator.Critical : Indicator.Warning, summary, md);
+        card.AboutDraftOrder = true;
         if (f.Order.ResourceId is { } id)
         {
             card.Suggestions =
@@ -239,6 +240,7 @@ public sealed class CardBuilder(RlsKnowledge knowledge)
 
         var summary = $"{drugName} ({classText}) may worsen RLS: {(f.IronStudiesDue ? "check iron first" : "consider an alternative")} and monitor RLS.";
         var card = NewCard(f.Kind, f, ctx, Indicator.Warning, summary, md);
+        card.AboutDraftOrder = f.Medication.Origin == MedicationOrigin.Draft;
 
         var suggestions = new List<Suggestion>();
         if (f.Medication.Origin == MedicationOrigin.Draft && f.Medication.ResourceId is { } id)
