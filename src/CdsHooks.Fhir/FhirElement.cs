@@ -13,13 +13,14 @@ internal enum FhirElement : byte
     /// <summary>Any name the model does not read: skipped, as extensions and unmodelled elements are.</summary>
     Unknown,
     AbatementDateTime, AbatementString, AuthoredOn, BirthDate, Category, ClinicalStatus, Code, Coding, Comparator,
-    Contained, DataAbsentReason, DateAsserted, DeceasedBoolean, DeceasedDateTime, Details, Diagnostics, Display, Div,
-    Dosage, DosageInstruction, EffectiveDateTime, EffectiveInstant, EffectivePeriod, Encounter, End, Entry, Expression,
-    Form, FullUrl, Gender, Id, Ingredient, Intent, IsActive, Issue, Issued, ItemCodeableConcept, ItemReference,
-    LastUpdated, Link, MedicationCodeableConcept, MedicationReference, Meta, Note, OnsetDateTime, OnsetPeriod,
-    OnsetString, PatientInstruction, Priority, ReasonCode, RecordedDate, Reference, Relation, Requester, Resource,
-    ResourceType, Route, Severity, Start, Status, Subject, System, Text, Total, Type, Unit, Url, Value,
-    ValueCodeableConcept, ValueQuantity, ValueString, VerificationStatus, Version, VersionId,
+    Contained, Criticality, DataAbsentReason, DateAsserted, DeceasedBoolean, DeceasedDateTime, Description, Details,
+    Diagnostics, Display, Div, Dosage, DosageInstruction, EffectiveDateTime, EffectiveInstant, EffectivePeriod,
+    Encounter, End, Entry, Expression, Form, FullUrl, Gender, Id, Ingredient, Intent, IsActive, Issue, Issued,
+    ItemCodeableConcept, ItemReference, LastOccurrence, LastUpdated, Link, Manifestation, MedicationCodeableConcept,
+    MedicationReference, Meta, Note, OnsetDateTime, OnsetPeriod, OnsetString, Patient, PatientInstruction, Priority,
+    Reaction, ReasonCode, RecordedDate, Reference, Relation, Requester, Resource, ResourceType, Route, Severity,
+    Start, Status, Subject, Substance, System, Text, Total, Type, Unit, Url, Value, ValueCodeableConcept,
+    ValueDateTime, ValueQuantity, ValueString, VerificationStatus, Version, VersionId,
 }
 
 /// <summary>
@@ -102,6 +103,7 @@ internal static class FhirElementNames
         {
             (byte)'d' => Either(name, "display"u8, FhirElement.Display, "details"u8, FhirElement.Details),
             (byte)'f' => Is(name, "fullUrl"u8, FhirElement.FullUrl),
+            (byte)'p' => Is(name, "patient"u8, FhirElement.Patient),
             (byte)'s' => Is(name, "subject"u8, FhirElement.Subject),
             (byte)'v' => Is(name, "version"u8, FhirElement.Version),
             _ => FhirElement.Unknown,
@@ -111,7 +113,9 @@ internal static class FhirElementNames
             (byte)'c' => Is(name, "category"u8, FhirElement.Category),
             (byte)'i' => Is(name, "isActive"u8, FhirElement.IsActive),
             (byte)'p' => Is(name, "priority"u8, FhirElement.Priority),
-            (byte)'r' => Either(name, "resource"u8, FhirElement.Resource, "relation"u8, FhirElement.Relation),
+            (byte)'r' => name[2] == (byte)'a'
+                ? Is(name, "reaction"u8, FhirElement.Reaction)
+                : Either(name, "resource"u8, FhirElement.Resource, "relation"u8, FhirElement.Relation),
             (byte)'s' => Is(name, "severity"u8, FhirElement.Severity),
             _ => FhirElement.Unknown,
         },
@@ -121,6 +125,7 @@ internal static class FhirElementNames
             (byte)'c' => Is(name, "contained"u8, FhirElement.Contained),
             (byte)'e' => Is(name, "encounter"u8, FhirElement.Encounter),
             (byte)'r' => Either(name, "reference"u8, FhirElement.Reference, "requester"u8, FhirElement.Requester),
+            (byte)'s' => Is(name, "substance"u8, FhirElement.Substance),
             (byte)'v' => Is(name, "versionId"u8, FhirElement.VersionId),
             _ => FhirElement.Unknown,
         },
@@ -135,7 +140,8 @@ internal static class FhirElementNames
         },
         11 => name[0] switch
         {
-            (byte)'d' => Is(name, "diagnostics"u8, FhirElement.Diagnostics),
+            (byte)'c' => Is(name, "criticality"u8, FhirElement.Criticality),
+            (byte)'d' => Either(name, "diagnostics"u8, FhirElement.Diagnostics, "description"u8, FhirElement.Description),
             (byte)'l' => Is(name, "lastUpdated"u8, FhirElement.LastUpdated),
             (byte)'o' => Either(name, "onsetPeriod"u8, FhirElement.OnsetPeriod, "onsetString"u8, FhirElement.OnsetString),
             (byte)'v' => Is(name, "valueString"u8, FhirElement.ValueString),
@@ -150,11 +156,12 @@ internal static class FhirElementNames
         13 => name[0] switch
         {
             (byte)'i' => Is(name, "itemReference"u8, FhirElement.ItemReference),
+            (byte)'m' => Is(name, "manifestation"u8, FhirElement.Manifestation),
             (byte)'o' => Is(name, "onsetDateTime"u8, FhirElement.OnsetDateTime),
-            (byte)'v' => Is(name, "valueQuantity"u8, FhirElement.ValueQuantity),
+            (byte)'v' => Either(name, "valueQuantity"u8, FhirElement.ValueQuantity, "valueDateTime"u8, FhirElement.ValueDateTime),
             _ => FhirElement.Unknown,
         },
-        14 => Is(name, "clinicalStatus"u8, FhirElement.ClinicalStatus),
+        14 => Either(name, "clinicalStatus"u8, FhirElement.ClinicalStatus, "lastOccurrence"u8, FhirElement.LastOccurrence),
         15 => name[0] switch
         {
             (byte)'a' => Is(name, "abatementString"u8, FhirElement.AbatementString),

@@ -16,6 +16,8 @@ namespace CdsHooks.Fhir;
 [JsonSerializable(typeof(MedicationRequest))]
 [JsonSerializable(typeof(MedicationStatement))]
 [JsonSerializable(typeof(Medication))]
+[JsonSerializable(typeof(MedicationAdministration))]
+[JsonSerializable(typeof(AllergyIntolerance))]
 [JsonSerializable(typeof(ServiceRequest))]
 [JsonSerializable(typeof(OperationOutcome))]
 public sealed partial class FhirJsonContext : JsonSerializerContext;

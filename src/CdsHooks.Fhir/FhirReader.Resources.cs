@@ -21,7 +21,9 @@ internal static partial class FhirReader
         14 when resourceType.SequenceEqual("ServiceRequest"u8) => ReadServiceRequest(ref reader),
         16 when resourceType.SequenceEqual("OperationOutcome"u8) => ReadOperationOutcome(ref reader),
         17 when resourceType.SequenceEqual("MedicationRequest"u8) => ReadMedicationRequest(ref reader),
+        18 when resourceType.SequenceEqual("AllergyIntolerance"u8) => ReadAllergyIntolerance(ref reader),
         19 when resourceType.SequenceEqual("MedicationStatement"u8) => ReadMedicationStatement(ref reader),
+        24 when resourceType.SequenceEqual("MedicationAdministration"u8) => ReadMedicationAdministration(ref reader),
         _ => null,
     };
 
@@ -146,6 +148,7 @@ internal static partial class FhirReader
                 case FhirElement.ValueQuantity: observation.ValueQuantity = ReadQuantity(ref reader, name); break;
                 case FhirElement.ValueString: observation.ValueString = ReadString(ref reader, name); break;
                 case FhirElement.ValueCodeableConcept: observation.ValueCodeableConcept = ReadCodeableConcept(ref reader, name); break;
+                case FhirElement.ValueDateTime: observation.ValueDateTime = ReadString(ref reader, name); break;
                 case FhirElement.DataAbsentReason: observation.DataAbsentReason = ReadCodeableConcept(ref reader, name); break;
                 default: ReadDomainResourceElement(ref reader, name, observation); break;
             }
@@ -210,6 +213,63 @@ internal static partial class FhirReader
             }
         }
         return statement;
+    }
+
+    private static MedicationAdministration ReadMedicationAdministration(ref Utf8JsonReader reader)
+    {
+        var administration = new MedicationAdministration();
+        while (NextProperty(ref reader, out var name))
+        {
+            switch (name)
+            {
+                case FhirElement.EffectiveDateTime: administration.EffectiveDateTime = ReadString(ref reader, name); break;
+                case FhirElement.EffectivePeriod: administration.EffectivePeriod = ReadPeriod(ref reader, name); break;
+                default: ReadMedicationUseElement(ref reader, name, administration); break;
+            }
+        }
+        return administration;
+    }
+
+    private static AllergyIntolerance ReadAllergyIntolerance(ref Utf8JsonReader reader)
+    {
+        var allergy = new AllergyIntolerance();
+        while (NextProperty(ref reader, out var name))
+        {
+            switch (name)
+            {
+                case FhirElement.ClinicalStatus: allergy.ClinicalStatus = ReadCodeableConcept(ref reader, name); break;
+                case FhirElement.VerificationStatus: allergy.VerificationStatus = ReadCodeableConcept(ref reader, name); break;
+                case FhirElement.Type: allergy.Type = ReadCommonString(ref reader, name); break;
+                case FhirElement.Category: allergy.Category = ReadList(ref reader, name, ReadStringItem); break;
+                case FhirElement.Criticality: allergy.Criticality = ReadCommonString(ref reader, name); break;
+                case FhirElement.Code: allergy.Code = ReadCodeableConcept(ref reader, name); break;
+                case FhirElement.Patient: allergy.Patient = ReadReference(ref reader, name); break;
+                case FhirElement.OnsetDateTime: allergy.OnsetDateTime = ReadString(ref reader, name); break;
+                case FhirElement.RecordedDate: allergy.RecordedDate = ReadString(ref reader, name); break;
+                case FhirElement.LastOccurrence: allergy.LastOccurrence = ReadString(ref reader, name); break;
+                case FhirElement.Reaction: allergy.Reaction = ReadList(ref reader, name, ReadAllergyReaction); break;
+                default: ReadDomainResourceElement(ref reader, name, allergy); break;
+            }
+        }
+        return allergy;
+    }
+
+    private static AllergyReaction? ReadAllergyReaction(ref Utf8JsonReader reader, FhirElement element)
+    {
+        if (!StartObject(ref reader, element)) return null;
+        var reaction = new AllergyReaction();
+        while (NextProperty(ref reader, out var name))
+        {
+            switch (name)
+            {
+                case FhirElement.Substance: reaction.Substance = ReadCodeableConcept(ref reader, name); break;
+                case FhirElement.Manifestation: reaction.Manifestation = ReadCodeableConcepts(ref reader, name); break;
+                case FhirElement.Description: reaction.Description = ReadString(ref reader, name); break;
+                case FhirElement.Severity: reaction.Severity = ReadCommonString(ref reader, name); break;
+                default: Skip(ref reader); break;
+            }
+        }
+        return reaction;
     }
 
     private static Medication ReadMedication(ref Utf8JsonReader reader)

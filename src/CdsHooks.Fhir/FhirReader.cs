@@ -81,6 +81,9 @@ internal static partial class FhirReader
         _ => throw WrongToken(reader.TokenType, element, "a string"),
     };
 
+    /// <summary>A string item of a tolerant list (a FHIR array of codes): null drops it, as for any list item.</summary>
+    private static string? ReadStringItem(ref Utf8JsonReader reader, FhirElement element) => ReadCommonString(ref reader, element);
+
     /// <summary>A FHIR decimal, every digit kept (1.50 stays 1.50); one out of decimal's range is an error.</summary>
     private static decimal? ReadDecimal(ref Utf8JsonReader reader, FhirElement element)
     {

@@ -16,14 +16,14 @@ public sealed class ResourceJsonConverter : JsonConverter<Resource>
     public static IReadOnlyCollection<string> KnownResourceTypes { get; } =
     [
         "Bundle", "Patient", "Observation", "Condition", "MedicationRequest", "MedicationStatement", "Medication",
-        "ServiceRequest", "OperationOutcome",
+        "ServiceRequest", "OperationOutcome", "MedicationAdministration", "AllergyIntolerance",
     ];
 
     /// <summary>
     /// The longest escaped <c>resourceType</c> that can name a known type: every character of the longest name
-    /// (MedicationStatement, 19) written as a six-byte <c>\uXXXX</c> escape fits.
+    /// (MedicationAdministration, 24) written as a six-byte <c>\uXXXX</c> escape fits.
     /// </summary>
-    private const int MaxTypeNameLength = 128;
+    private const int MaxTypeNameLength = 160;
 
     public override bool CanConvert(Type typeToConvert) => typeToConvert == typeof(Resource);
 

@@ -125,10 +125,11 @@ public sealed class Observation : DomainResource
     public string? EffectiveInstant { get; set; }
     public string? Issued { get; set; }
 
-    // value[x]: the choices a lab result can take
+    // value[x]: the choices a lab result, a pregnancy status or an estimated delivery date can take
     public Quantity? ValueQuantity { get; set; }
     public string? ValueString { get; set; }
     public CodeableConcept? ValueCodeableConcept { get; set; }
+    public string? ValueDateTime { get; set; }
     public CodeableConcept? DataAbsentReason { get; set; }
 
     /// <summary>The clinically relevant time: effective[x], falling back to issued (FHIR R4 Observation).</summary>
@@ -198,6 +199,52 @@ public sealed class MedicationStatement : MedicationUse
     public string? DateAsserted { get; set; }
     [JsonConverter(typeof(TolerantListConverter<Dosage>))]
     public List<Dosage>? Dosage { get; set; }
+}
+
+/// <summary>A dose given (an infusion in clinic, a dose on the ward): the record of iron that was actually given.</summary>
+public sealed class MedicationAdministration : MedicationUse
+{
+    [JsonPropertyOrder(-10)]
+    public override string ResourceType => "MedicationAdministration";
+    // effective[x]
+    public string? EffectiveDateTime { get; set; }
+    public Period? EffectivePeriod { get; set; }
+}
+
+/// <summary>An allergy or intolerance (FHIR R4). Note <c>patient</c>, not <c>subject</c>.</summary>
+public sealed class AllergyIntolerance : DomainResource
+{
+    [JsonPropertyOrder(-10)]
+    public override string ResourceType => "AllergyIntolerance";
+    public CodeableConcept? ClinicalStatus { get; set; }
+    public CodeableConcept? VerificationStatus { get; set; }
+    /// <summary>allergy | intolerance</summary>
+    [JsonConverter(typeof(CommonStringConverter))]
+    public string? Type { get; set; }
+    /// <summary>food | medication | environment | biologic</summary>
+    [JsonConverter(typeof(TolerantListConverter<string>))]
+    public List<string>? Category { get; set; }
+    /// <summary>low | high | unable-to-assess</summary>
+    [JsonConverter(typeof(CommonStringConverter))]
+    public string? Criticality { get; set; }
+    public CodeableConcept? Code { get; set; }
+    public Reference? Patient { get; set; }
+    public string? OnsetDateTime { get; set; }
+    public string? RecordedDate { get; set; }
+    public string? LastOccurrence { get; set; }
+    [JsonConverter(typeof(TolerantListConverter<AllergyReaction>))]
+    public List<AllergyReaction>? Reaction { get; set; }
+}
+
+public sealed class AllergyReaction
+{
+    public CodeableConcept? Substance { get; set; }
+    [JsonConverter(typeof(TolerantListConverter<CodeableConcept>))]
+    public List<CodeableConcept>? Manifestation { get; set; }
+    public string? Description { get; set; }
+    /// <summary>mild | moderate | severe</summary>
+    [JsonConverter(typeof(CommonStringConverter))]
+    public string? Severity { get; set; }
 }
 
 public sealed class Medication : DomainResource

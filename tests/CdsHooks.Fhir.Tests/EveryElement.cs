@@ -17,7 +17,7 @@ internal static class EveryElement
         Id = "b1",
         Meta = Meta(),
         Type = "searchset",
-        Total = 9,
+        Total = 11,
         Link = [new BundleLink { Relation = "next", Url = "https://ehr.example/fhir/Observation?page=2" }],
         Entry =
         [
@@ -27,7 +27,7 @@ internal static class EveryElement
                 Id = "o1", Meta = Meta(), Text = Narrative(), Status = "final", Category = [Concept("laboratory")], Code = Concept("2276-4"),
                 Subject = Reference(), EffectiveDateTime = "2026-10-01T08:00:00Z", EffectivePeriod = Period(), EffectiveInstant = "2026-10-01T08:00:00.000Z",
                 Issued = "2026-10-01T09:00:00Z", ValueQuantity = new Quantity { Value = 74.950000000001m, Comparator = "<", Unit = "ng/mL", System = FhirSystems.Ucum, Code = "ng/mL" },
-                ValueString = "see note", ValueCodeableConcept = Concept("L"), DataAbsentReason = Concept("not-performed"),
+                ValueString = "see note", ValueCodeableConcept = Concept("L"), ValueDateTime = "2027-05-02", DataAbsentReason = Concept("not-performed"),
             }),
             Entry(new Condition
             {
@@ -47,6 +47,18 @@ internal static class EveryElement
                 EffectiveDateTime = "2026-03-01", EffectivePeriod = Period(), DateAsserted = "2026-03-02", Dosage = [Dosage()],
             }),
             Entry(Medication()),
+            Entry(new MedicationAdministration
+            {
+                Id = "ma1", Meta = Meta(), Text = Narrative(), Contained = [Medication()], Status = "completed", MedicationCodeableConcept = Concept("1435169"),
+                MedicationReference = new Reference("#med1"), Subject = Reference(), EffectiveDateTime = "2026-10-02T09:30:00Z", EffectivePeriod = Period(),
+            }),
+            Entry(new AllergyIntolerance
+            {
+                Id = "ai1", Meta = Meta(), Text = Narrative(), ClinicalStatus = Concept("active"), VerificationStatus = Concept("confirmed"),
+                Type = "allergy", Category = ["medication", "biologic"], Criticality = "high", Code = Concept("iron dextran"), Patient = Reference(),
+                OnsetDateTime = "2019-06", RecordedDate = "2019-06-03", LastOccurrence = "2019-06-01",
+                Reaction = [new AllergyReaction { Substance = Concept("iron dextran"), Manifestation = [Concept("anaphylaxis"), Concept("urticaria")], Description = "collapsed during infusion", Severity = "severe" }],
+            }),
             Entry(new ServiceRequest
             {
                 Id = "sr1", Meta = Meta(), Text = Narrative(), Contained = [new Patient { Id = "cp" }], Status = "draft", Intent = "proposal",
