@@ -53,7 +53,7 @@ public class PipelineBenchmarks
         _record = Gather();
         _context = new CardContext(_service.Id, _request.HookInstance!, _service.Kind, _request.Context!.PatientId!, _request.Context.EncounterId, _request.Context.UserId);
         _snapshot = _advisor.Snapshot(_record, FixedTimeProvider.FixtureDate);
-        _findings = _advisor.Findings(_snapshot, _service.Kind);
+        _findings = _advisor.Assess(_snapshot, _service.Kind).Findings;
         _response = new CdsResponse { Cards = _cardBuilder.Build(_findings, _snapshot, _context) };
         _writer = new Utf8JsonWriter(_output);
         if (_response.Cards.Count == 0) throw new InvalidOperationException(Fixture + " gives no cards: not a representative request.");
@@ -86,7 +86,7 @@ public class PipelineBenchmarks
     public PatientSnapshot Snapshot() => _advisor.Snapshot(_record, FixedTimeProvider.FixtureDate);
 
     [Benchmark(Description = "5 rules")]
-    public IReadOnlyList<Finding> Rules() => _advisor.Findings(_snapshot, _service.Kind);
+    public IReadOnlyList<Finding> Rules() => _advisor.Assess(_snapshot, _service.Kind).Findings;
 
     [Benchmark(Description = "6 cards")]
     public List<Card> Cards() => _cardBuilder.Build(_findings, _snapshot, _context);
@@ -107,7 +107,7 @@ public class PipelineBenchmarks
         if (RequestValidator.Validate(request, _service).Count > 0) throw new InvalidOperationException("invalid");
         var record = _gatherer.GatherAsync(request, _service, CancellationToken.None).GetAwaiter().GetResult().Record!;
         var context = new CardContext(_service.Id, request.HookInstance!, _service.Kind, request.Context!.PatientId!, request.Context.EncounterId, request.Context.UserId);
-        var response = new CdsResponse { Cards = _advisor.Advise(record, context, FixedTimeProvider.FixtureDate) };
+        var response = new CdsResponse { Cards = _advisor.Advise(record, context, FixedTimeProvider.FixtureDate).Cards };
         _output.ResetWrittenCount();
         _writer.Reset();
         JsonSerializer.Serialize(_writer, response, CdsJson.ResponseInfo);

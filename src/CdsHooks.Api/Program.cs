@@ -1,5 +1,6 @@
 using CdsHooks.Api.Analytics;
 using CdsHooks.Api.Discovery;
+using CdsHooks.Api.Explain;
 using CdsHooks.Api.Feedback;
 using CdsHooks.Api.Operations;
 using CdsHooks.Api.Security;
@@ -38,6 +39,7 @@ app.MapDiscovery();
 app.MapCdsServices();
 app.MapFeedback();
 app.MapCardAnalytics();
+app.MapExplain();
 app.MapHealth();
 app.MapOpenApi();
 

@@ -18,7 +18,7 @@ internal enum FhirElement : byte
     Encounter, End, Entry, Expression, Form, FullUrl, Gender, Id, Ingredient, Intent, IsActive, Issue, Issued,
     ItemCodeableConcept, ItemReference, LastOccurrence, LastUpdated, Link, Manifestation, MedicationCodeableConcept,
     MedicationReference, Meta, Note, OnsetDateTime, OnsetPeriod, OnsetString, Patient, PatientInstruction, Priority,
-    Reaction, ReasonCode, RecordedDate, Reference, Relation, Requester, Resource, ResourceType, Route, Severity,
+    Reaction, ReasonCode, ReasonReference, RecordedDate, Reference, Relation, Requester, Resource, ResourceType, Route, Severity,
     Start, Status, Subject, Substance, System, Text, Total, Type, Unit, Url, Value, ValueCodeableConcept,
     ValueDateTime, ValueQuantity, ValueString, VerificationStatus, Version, VersionId,
 }
@@ -165,6 +165,7 @@ internal static class FhirElementNames
         15 => name[0] switch
         {
             (byte)'a' => Is(name, "abatementString"u8, FhirElement.AbatementString),
+            (byte)'r' => Is(name, "reasonReference"u8, FhirElement.ReasonReference),
             (byte)'d' => Is(name, "deceasedBoolean"u8, FhirElement.DeceasedBoolean),
             (byte)'e' => Is(name, "effectivePeriod"u8, FhirElement.EffectivePeriod),
             _ => FhirElement.Unknown,

@@ -188,9 +188,11 @@ internal static partial class FhirReader
             switch (name)
             {
                 case FhirElement.Intent: request.Intent = ReadCommonString(ref reader, name); break;
+                case FhirElement.Encounter: request.Encounter = ReadReference(ref reader, name); break;
                 case FhirElement.AuthoredOn: request.AuthoredOn = ReadString(ref reader, name); break;
                 case FhirElement.DosageInstruction: request.DosageInstruction = ReadList(ref reader, name, ReadDosage); break;
                 case FhirElement.ReasonCode: request.ReasonCode = ReadCodeableConcepts(ref reader, name); break;
+                case FhirElement.ReasonReference: request.ReasonReference = ReadList(ref reader, name, ReadReference); break;
                 case FhirElement.Note: request.Note = ReadList(ref reader, name, ReadAnnotation); break;
                 default: ReadMedicationUseElement(ref reader, name, request); break;
             }
@@ -323,6 +325,7 @@ internal static partial class FhirReader
                 case FhirElement.AuthoredOn: request.AuthoredOn = ReadString(ref reader, name); break;
                 case FhirElement.Requester: request.Requester = ReadReference(ref reader, name); break;
                 case FhirElement.ReasonCode: request.ReasonCode = ReadCodeableConcepts(ref reader, name); break;
+                case FhirElement.ReasonReference: request.ReasonReference = ReadList(ref reader, name, ReadReference); break;
                 case FhirElement.Note: request.Note = ReadList(ref reader, name, ReadAnnotation); break;
                 case FhirElement.PatientInstruction: request.PatientInstruction = ReadString(ref reader, name); break;
                 default: ReadDomainResourceElement(ref reader, name, request); break;

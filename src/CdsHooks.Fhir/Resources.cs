@@ -181,11 +181,14 @@ public sealed class MedicationRequest : MedicationUse
     public override string ResourceType => "MedicationRequest";
     [JsonConverter(typeof(CommonStringConverter))]
     public string? Intent { get; set; }
+    public Reference? Encounter { get; set; }
     public string? AuthoredOn { get; set; }
     [JsonConverter(typeof(TolerantListConverter<Dosage>))]
     public List<Dosage>? DosageInstruction { get; set; }
     [JsonConverter(typeof(TolerantListConverter<CodeableConcept>))]
     public List<CodeableConcept>? ReasonCode { get; set; }
+    [JsonConverter(typeof(TolerantListConverter<Reference>))]
+    public List<Reference>? ReasonReference { get; set; }
     [JsonConverter(typeof(TolerantListConverter<Annotation>))]
     public List<Annotation>? Note { get; set; }
 }
@@ -285,6 +288,8 @@ public sealed class ServiceRequest : DomainResource
     public Reference? Requester { get; set; }
     [JsonConverter(typeof(TolerantListConverter<CodeableConcept>))]
     public List<CodeableConcept>? ReasonCode { get; set; }
+    [JsonConverter(typeof(TolerantListConverter<Reference>))]
+    public List<Reference>? ReasonReference { get; set; }
     [JsonConverter(typeof(TolerantListConverter<Annotation>))]
     public List<Annotation>? Note { get; set; }
     public string? PatientInstruction { get; set; }

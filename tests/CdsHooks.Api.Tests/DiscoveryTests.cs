@@ -32,10 +32,22 @@ public sealed class DiscoveryTests(CdsServiceHost host) : IClassFixture<CdsServi
             Assert.Contains("718-7", prefetch.GetProperty("crpAndHemoglobin").GetString());
             Assert.Equal("MedicationStatement?patient={{context.patientId}}&status=active", prefetch.GetProperty("medicationStatements").GetString());
             Assert.Equal("MedicationRequest?patient={{context.patientId}}&status=active", prefetch.GetProperty("medicationRequests").GetString());
-            var conditions = prefetch.GetProperty("conditions").GetString()!;
-            Assert.Contains("http://snomed.info/sct|32914008", conditions);
-            Assert.Contains("http://hl7.org/fhir/sid/icd-10-cm|G25.81", conditions);
-            Assert.Contains("F41.1", conditions);
+            // Every active condition, classified in the service (text-only RLS, overload, pregnancy, Parkinson disease).
+            Assert.Equal("Condition?patient={{context.patientId}}&clinical-status=active,recurrence,relapse&_count=100", prefetch.GetProperty("conditions").GetString());
+            Assert.Equal("AllergyIntolerance?patient={{context.patientId}}&clinical-status=active&_count=100", prefetch.GetProperty("allergies").GetString());
+            Assert.StartsWith("MedicationAdministration?patient={{context.patientId}}&status=completed,in-progress", prefetch.GetProperty("ironAdministrations").GetString());
+            Assert.StartsWith("MedicationRequest?patient={{context.patientId}}&status=completed,stopped", prefetch.GetProperty("pastMedicationRequests").GetString());
+            Assert.StartsWith("MedicationStatement?patient={{context.patientId}}&status=completed,stopped", prefetch.GetProperty("pastMedicationStatements").GetString());
+            var safety = prefetch.GetProperty("safetyObservations").GetString()!;
+            foreach (var code in new[] { "2777-1", "82810-3", "49051-6", "11884-4", "18185-9", "11778-8", "33914-3", "98979-8" })
+            {
+                Assert.Contains("http://loinc.org|" + code, safety);
+            }
+            // Only the CDS Hooks 2.0 tokens: relative dates (FHIRPath) are not in 2.0.
+            foreach (var template in prefetch.EnumerateObject().Select(p => p.Value.GetString()!))
+            {
+                Assert.DoesNotContain("{{", template.Replace("{{context.patientId}}", "", StringComparison.Ordinal), StringComparison.Ordinal);
+            }
         }
     }
 }

@@ -56,11 +56,11 @@ public sealed class ScenarioTests(CdsServiceHost host) : IClassFixture<CdsServic
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType!.ToString());
         Assert.Equal(bytes.Length, response.Content.Headers.ContentLength);
-        // The same bytes the service's HTTP JSON options give (encoder included: "5–10 %" stays readable, '<' escaped).
+        // The same bytes the service's HTTP JSON options give (encoder included: "≤ 75" stays readable, '<' escaped).
         var options = host.Services.GetRequiredService<IOptions<HttpJsonOptions>>().Value.SerializerOptions;
         var parsed = JsonSerializer.Deserialize(bytes, CdsJson.ResponseInfo)!;
         Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(parsed, options.GetTypeInfo(typeof(CdsResponse))), bytes);
-        Assert.Contains("5–10 %", Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
+        Assert.Contains("≤ 75", Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public sealed class ScenarioTests(CdsServiceHost host) : IClassFixture<CdsServic
         Assert.Contains(actions, a => a.GetProperty("type").GetString() == "delete");
         var created = actions.Where(a => a.GetProperty("type").GetString() == "create").Select(a => a.GetProperty("resource")).ToList();
         Assert.Equal(["2276-4", "50190-8"], created.Select(r => r.GetProperty("code").GetProperty("coding")[0].GetProperty("code").GetString()));
-        Assert.All(created, r => Assert.Contains("fasting", r.GetProperty("patientInstruction").GetString()));
+        Assert.All(created, r => Assert.Contains("no iron-containing supplements", r.GetProperty("patientInstruction").GetString()));
         var detail = card.GetProperty("detail").GetString()!;
         Assert.Contains("Anxiety", detail);
         Assert.Contains("overrideReasons", json);

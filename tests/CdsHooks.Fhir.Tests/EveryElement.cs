@@ -38,8 +38,9 @@ internal static class EveryElement
             Entry(new MedicationRequest
             {
                 Id = "m1", Meta = Meta(), Text = Narrative(), Contained = [Medication()], Status = "draft", MedicationCodeableConcept = Concept("312940"),
-                MedicationReference = new Reference("#med1"), Subject = Reference(), Intent = "order", AuthoredOn = "2026-11-20",
-                DosageInstruction = [Dosage()], ReasonCode = [Concept("anxiety")], Note = [new Annotation { Text = "for sleep" }],
+                MedicationReference = new Reference("#med1"), Subject = Reference(), Intent = "order", Encounter = new Reference("Encounter/e1"), AuthoredOn = "2026-11-20",
+                DosageInstruction = [Dosage()], ReasonCode = [Concept("anxiety")], ReasonReference = [new Reference("Observation/o1") { Display = "ferritin 30 ng/mL" }],
+                Note = [new Annotation { Text = "for sleep" }],
             }),
             Entry(new MedicationStatement
             {
@@ -63,7 +64,7 @@ internal static class EveryElement
             {
                 Id = "sr1", Meta = Meta(), Text = Narrative(), Contained = [new Patient { Id = "cp" }], Status = "draft", Intent = "proposal",
                 Category = [Concept("108252007")], Priority = "routine", Code = Concept("2276-4"), Subject = Reference(), Encounter = new Reference("Encounter/e1"),
-                AuthoredOn = "2026-11-21", Requester = new Reference("Practitioner/pr1"), ReasonCode = [Concept("32914008")],
+                AuthoredOn = "2026-11-21", Requester = new Reference("Practitioner/pr1"), ReasonCode = [Concept("32914008")], ReasonReference = [new Reference("Observation/o1")],
                 Note = [new Annotation { Text = "fasting" }], PatientInstruction = "Morning draw.",
             }),
             Entry(new OperationOutcome

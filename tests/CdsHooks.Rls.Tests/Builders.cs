@@ -144,7 +144,7 @@ public sealed class RecordBuilder
 {
     private readonly List<Resource> _resources = [];
     private readonly List<string> _selections = [];
-    private readonly List<string> _unavailable = [];
+    private readonly List<DataGap> _gaps = [];
     private Patient? _patient = Records.Patient("1980-05-05");
 
     public string PatientId { get; set; } = "p1";
@@ -189,14 +189,15 @@ public sealed class RecordBuilder
         return this;
     }
 
-    public RecordBuilder Missing(string description)
+    /// <summary>Data of <paramref name="area"/> that could not be read (whole, or in part).</summary>
+    public RecordBuilder Missing(DataArea area, bool partial = false, string why = "the FHIR server failed (503)")
     {
-        _unavailable.Add(description);
+        _gaps.Add(new DataGap(area, partial, why, "key", "transient", "diagnostics"));
         return this;
     }
 
     public PatientRecord Build() =>
-        PatientRecord.FromResources(PatientId, _patient is null ? _resources : [_patient, .. _resources], Drafts, _selections, _unavailable);
+        PatientRecord.FromResources(PatientId, _patient is null ? _resources : [_patient, .. _resources], Drafts, _selections, _gaps);
 
     public PatientSnapshot Snapshot(RlsKnowledge? knowledge = null) => new SnapshotBuilder(knowledge ?? RlsKnowledge.Default).Build(Build(), Records.Now);
 }
@@ -212,12 +213,14 @@ public static class Snapshots
         var comparator = digits == 0 ? null : reported[..digits];
         var value = decimal.Parse(reported[digits..], NumberStyles.Number, CultureInfo.InvariantCulture);
         var unit = RlsKnowledge.Default.CanonicalUnit(analyte);
-        return new LabResult(analyte, value, comparator, unit, Records.Now.AddDays(-daysAgo), analyte.ToString().ToLowerInvariant(), null);
+        return new LabResult(analyte, value, comparator, unit, Records.Now.AddDays(-daysAgo), CardKinds.FileName(analyte), null,
+            SourceId: $"Observation/{CardKinds.FileName(analyte)}-{daysAgo}");
     }
 
     /// <summary>
-    /// A snapshot of an adult (46) with RLS. Ferritin and TSAT are given as reported ("30", "&lt;10"), all from
-    /// <paramref name="labDaysAgo"/>; any other result (CRP, an older ferritin) goes in <paramref name="labs"/>.
+    /// A snapshot of an adult (46, sex unknown) with RLS. Ferritin and TSAT are given as reported ("30", "&lt;10"), all
+    /// from <paramref name="labDaysAgo"/>; any other result (CRP, phosphate, an older ferritin) goes in
+    /// <paramref name="labs"/>. Nothing is missing unless <paramref name="gaps"/> says so.
     /// </summary>
     public static PatientSnapshot Of(
         string? ferritin = null,
@@ -229,30 +232,47 @@ public static class Snapshots
         string? anxiety = null,
         IReadOnlyList<LabResult>? labs = null,
         IReadOnlyList<string>? skipped = null,
-        IReadOnlyList<string>? unavailable = null,
-        IReadOnlyList<MedicationFact>? medications = null)
+        IReadOnlyList<DataGap>? gaps = null,
+        IReadOnlyList<MedicationFact>? medications = null,
+        IReadOnlyList<ConditionFact>? conditions = null,
+        IReadOnlyList<AllergyFact>? allergies = null,
+        PregnancyFact? pregnancy = null,
+        Sex sex = Sex.Unknown,
+        string? phosphate = null)
     {
         var latest = new Dictionary<Analyte, LabResult>();
         if (ferritin is not null) latest[Analyte.Ferritin] = Lab(Analyte.Ferritin, ferritin, labDaysAgo);
         if (tsat is not null) latest[Analyte.Tsat] = Lab(Analyte.Tsat, tsat, labDaysAgo);
+        if (phosphate is not null) latest[Analyte.Phosphate] = Lab(Analyte.Phosphate, phosphate, labDaysAgo);
         foreach (var lab in labs ?? []) latest[lab.Analyte] = lab;
         return new PatientSnapshot
         {
             PatientId = "p1",
             Now = Records.Now,
             AgeYears = age,
-            Rls = rls ? new RlsEvidence("Restless legs (problem list)", FromCondition: true) : null,
+            AgeUnknownWhy = age is null ? "no birth date recorded" : null,
+            Sex = sex,
+            Rls = rls ? new RlsEvidence("Restless legs (diagnosis)", FromCondition: true) : null,
             Anxiety = anxiety,
+            Conditions = conditions ?? [],
             Latest = latest,
             Skipped = skipped ?? [],
-            Unavailable = unavailable ?? [],
+            Gaps = gaps ?? [],
             Medications = medications ?? [],
-            IronStudiesAlreadyOrdered = ironStudiesOrdered,
+            Allergies = allergies ?? [],
+            Pregnancy = pregnancy ?? PregnancyFact.None,
+            DraftedLabs = ironStudiesOrdered ? new HashSet<Analyte> { Analyte.Ferritin, Analyte.Tsat } : new HashSet<Analyte>(),
         };
     }
 
+    public static DataGap Gap(DataArea area, bool partial = false, string why = "the FHIR server failed (503)") => new(area, partial, why, "key", "transient", "diagnostics");
+
+    public static ConditionFact Condition(ConditionKind kind, string display = "a condition") => new(kind, display, new ConditionMatch(kind), null);
+
     /// <summary>A medication with one recognised drug. Drafts get a "MedicationRequest/{id}" resource id.</summary>
-    public static MedicationFact Med(string ingredient, DrugClass cls, MedicationOrigin origin = MedicationOrigin.Draft, bool selected = true, string? id = null, string? name = null) =>
-        new(name ?? ingredient + " 50 MG Oral Tablet", [new DrugMatch(ingredient, cls, "test")], origin,
-            origin == MedicationOrigin.Draft ? "MedicationRequest/" + (id ?? ingredient.Replace(' ', '-')) : id, origin == MedicationOrigin.Draft && selected);
+    public static MedicationFact Med(string ingredient, DrugClass cls, MedicationOrigin origin = MedicationOrigin.Draft, bool selected = true, string? id = null,
+        string? name = null, int? daysAgo = null) =>
+        new(name ?? ingredient + " 50 MG Oral Tablet", [new DrugMatch(ingredient, cls, "test", RlsKnowledge.Default.DrugsByIngredient.GetValueOrDefault(ingredient))], origin,
+            origin == MedicationOrigin.Draft ? "MedicationRequest/" + (id ?? ingredient.Replace(' ', '-')) : id, origin == MedicationOrigin.Draft && selected,
+            daysAgo is { } d ? Records.Now.AddDays(-d) : null);
 }

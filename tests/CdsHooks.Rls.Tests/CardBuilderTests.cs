@@ -22,7 +22,7 @@ public sealed class CardBuilderTests
     private static List<Card> Cards(PatientSnapshot s, HookKind hook = HookKind.OrderSign, string hookInstance = HookInstance, RlsKnowledge? knowledge = null)
     {
         knowledge ??= RlsKnowledge.Default;
-        var findings = new RlsRules(knowledge).Evaluate(s, hook);
+        var findings = new RlsRules(knowledge).Evaluate(s, hook).Findings;
         return new CardBuilder(knowledge).Build(findings, s, Context(hook, hookInstance));
     }
 
@@ -39,12 +39,12 @@ public sealed class CardBuilderTests
         return name switch
         {
             "iron-studies" => (Of(), HookKind.PatientView),
-            "iron-therapy" => (Of("30", "15"), HookKind.PatientView),
-            "iron-therapy with oral iron being ordered" => (Of("30", medications: [Drug("ferrous sulfate", DrugClass.OralIron)]), HookKind.OrderSign),
-            "iron-therapy with oral iron taken" => (Of("30", medications: [Drug("ferrous sulfate", DrugClass.OralIron, MedicationOrigin.Statement, "MedicationStatement/fe")]), HookKind.PatientView),
-            "iv-iron" => (Of("85", "25"), HookKind.PatientView),
-            "iv-iron replacing oral iron" => (Of("85", medications: [Drug("ferrous sulfate", DrugClass.OralIron)]), HookKind.OrderSign),
-            "iv-iron-caution" => (Of("180", medications: [Drug("ferric carboxymaltose", DrugClass.IvIron)]), HookKind.OrderSign),
+            "iron-therapy" => (Of("30", "15", phosphate: "3.4"), HookKind.PatientView),
+            "iron-therapy with oral iron being ordered" => (Of("30", "15", medications: [Drug("ferrous sulfate", DrugClass.OralIron)]), HookKind.OrderSign),
+            "iron-therapy with oral iron taken" => (Of("30", "15", phosphate: "3.4", medications: [Drug("ferrous sulfate", DrugClass.OralIron, MedicationOrigin.Statement, "MedicationStatement/fe")]), HookKind.PatientView),
+            "iv-iron" => (Of("85", "25", phosphate: "3.4"), HookKind.PatientView),
+            "iv-iron replacing oral iron" => (Of("85", "25", phosphate: "3.4", medications: [Drug("ferrous sulfate", DrugClass.OralIron)]), HookKind.OrderSign),
+            "iv-iron-caution" => (Of("180", "30", medications: [Drug("ferric carboxymaltose", DrugClass.IvIron)]), HookKind.OrderSign),
             "iv-iron-caution at hard stop" => (Of("350", "30", medications: [Drug("ferric carboxymaltose", DrugClass.IvIron)]), HookKind.OrderSign),
             "iv-iron-caution for TSAT" => (Of("90", "52", medications: [Drug("iron sucrose", DrugClass.IvIron)]), HookKind.OrderSign),
             "ssri-caution with iron studies" => (Of(anxiety: "Generalized anxiety disorder", medications: [Drug("sertraline", DrugClass.Ssri)]), HookKind.OrderSelect),
@@ -173,10 +173,14 @@ public sealed class CardBuilderTests
     [Fact]
     public void Build_UnknownFinding_Throws()
     {
-        Assert.Throws<InvalidOperationException>(() => new CardBuilder(RlsKnowledge.Default).Build([new UnheardOfFinding()], Of(), Context(HookKind.PatientView)));
+        Assert.Throws<InvalidOperationException>(() => new CardBuilder(RlsKnowledge.Default).Build([new UnheardOfFinding(true)], Of(), Context(HookKind.PatientView)));
     }
 
-    private sealed record UnheardOfFinding() : Finding(CardKind.IronStudies);
+    private sealed record UnheardOfFinding() : Finding(CardKind.IronStudies)
+    {
+        [System.Diagnostics.CodeAnalysis.SetsRequiredMembers]
+        public UnheardOfFinding(bool _ = true) : this() => Evidence = new Evidence([], false, []);
+    }
 
     // ---- suggestions -----------------------------------------------------------------------------------------------
 
@@ -195,7 +199,7 @@ public sealed class CardBuilderTests
             Assert.Equal(FhirSystems.Loinc, o.Code!.Coding![0].System);
             Assert.Equal("Patient/p1", o.Subject!.ReferenceValue);
             Assert.Equal("Encounter/e1", o.Encounter!.ReferenceValue);
-            Assert.Equal(RlsKnowledge.Default.IronStudiesPatientInstruction, o.PatientInstruction);
+            Assert.Equal(RlsKnowledge.Default.LabOrders[SuggestionKeys.IronStudies].PatientInstruction, o.PatientInstruction);
             Assert.True(Assert.Single(o.ReasonCode!).Has(FhirSystems.Snomed, "32914008"));
         });
     }
@@ -211,7 +215,7 @@ public sealed class CardBuilderTests
         var order = Assert.IsType<ServiceRequest>(copy.Cards[0].Suggestions![0].Actions![0].Resource);
         Assert.True(order.Code!.Has(FhirSystems.Loinc, "2276-4"));
         Assert.Equal("Patient/p1", order.Subject!.ReferenceValue);
-        Assert.Equal(RlsKnowledge.Default.IronStudiesPatientInstruction, order.PatientInstruction);
+        Assert.Equal(RlsKnowledge.Default.LabOrders[SuggestionKeys.IronStudies].PatientInstruction, order.PatientInstruction);
         Assert.Equal(json, JsonSerializer.Serialize(copy, CdsJson.ResponseInfo));
         Assert.Contains("\"resource\":{\"resourceType\":\"ServiceRequest\",", json);
     }
@@ -219,11 +223,41 @@ public sealed class CardBuilderTests
     [Fact]
     public void IronTherapy_Suggestions_IvOrOralAtMostOne()
     {
-        var card = Only(Of("30", "15"), HookKind.PatientView);
+        var card = Only(Of("30", "15", phosphate: "3.4"), HookKind.PatientView);
 
         Assert.Equal(SelectionBehavior.AtMostOne, card.SelectionBehavior);
-        var drugs = card.Suggestions!.Select(s => Assert.IsType<MedicationRequest>(Assert.Single(s.Actions!).Resource).MedicationCodeableConcept!.Text).ToList();
-        Assert.Equal(["ferric carboxymaltose 1000 MG IV infusion", "ferrous sulfate 325 MG Oral Tablet"], drugs);
+        var drugs = card.Suggestions!.Select(s => Assert.IsType<MedicationRequest>(Assert.Single(s.Actions!).Resource).MedicationCodeableConcept!).ToList();
+        Assert.Equal(["2552400", "310325"], drugs.Select(d => Assert.Single(d.Coding!).Code));
+        Assert.All(drugs, d => Assert.Equal(FhirSystems.RxNorm, d.Coding![0].System));
+        Assert.Equal(["ferric carboxymaltose 1000 mg IV (20 mL vial, 50 mg/mL)", "ferrous sulfate 325 MG Oral Tablet"], drugs.Select(d => d.Text));
+    }
+
+    [Fact]
+    public void IronTherapy_MedicationSuggestion_IsACompleteDraftOrder()
+    {
+        var card = Only(Of("30", "15", phosphate: "3.4"), HookKind.PatientView);
+
+        foreach (var suggestion in card.Suggestions!)
+        {
+            var order = Assert.IsType<MedicationRequest>(Assert.Single(suggestion.Actions!).Resource);
+            Assert.Equal("draft", order.Status);
+            Assert.Equal("order", order.Intent);
+            Assert.Equal("Patient/p1", order.Subject!.ReferenceValue);
+            Assert.Equal("Encounter/e1", order.Encounter!.ReferenceValue);
+            Assert.False(string.IsNullOrWhiteSpace(Assert.Single(order.DosageInstruction!).Text));
+            Assert.True(Assert.Single(order.ReasonCode!).Has(FhirSystems.Snomed, "32914008"));
+            Assert.Equal(["Observation/ferritin-30", "Observation/tsat-30"], order.ReasonReference!.Select(r => r.ReferenceValue));
+        }
+    }
+
+    [Fact]
+    public void IronTherapy_NoRecentPhosphate_OralOnlyAndThePhosphateTest()
+    {
+        var card = Only(Of("30", "15"), HookKind.PatientView);
+
+        Assert.Equal(SelectionBehavior.Any, card.SelectionBehavior);
+        Assert.Equal(["Order oral ferrous sulfate 325 mg every other day", "Order serum phosphate (before IV ferric carboxymaltose)"], card.Suggestions!.Select(s => s.Label));
+        Assert.Contains("IV ferric carboxymaltose: no phosphate result", card.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -374,7 +408,9 @@ public sealed class CardBuilderTests
 
         var detail = Only(Of("150", "30", medications: [med])).Detail!;
 
-        Assert.Contains(@"Recognised by ATC N06AB\*9\*.", detail, StringComparison.Ordinal);
+        // How the drug was recognised is not clinician text (issue: no implementation wording in the card).
+        Assert.DoesNotContain("Recognised", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("N06AB", detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -385,8 +421,7 @@ public sealed class CardBuilderTests
         var detail = Only(s).Detail!;
 
         Assert.Contains(@"**Anxiety (GAD \*severe\*):**", detail, StringComparison.Ordinal);
-        Assert.Contains("correcting iron comes first", detail, StringComparison.Ordinal);
-        Assert.Contains("Pregabalin", detail, StringComparison.Ordinal);
+        Assert.Contains("correct iron first", detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -407,15 +442,20 @@ public sealed class CardBuilderTests
 
         var date = Records.DaysAgo(30)[..10];
         Assert.Contains($"- Ferritin: 30 ng/mL on {date}", detail, StringComparison.Ordinal);
-        Assert.Contains($"- Transferrin saturation (TSAT): 15 % on {date}", detail, StringComparison.Ordinal);
-        Assert.Contains("- Age: 46 years (adult thresholds)", detail, StringComparison.Ordinal);
+        Assert.Contains($"- TSAT: 15 % on {date}", detail, StringComparison.Ordinal);
+        Assert.Contains("- Age: 46 years", detail, StringComparison.Ordinal);
         Assert.Contains("biotin", detail, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Detail_UnknownAge_SaysAdultThresholdsAssumed()
+    public void Detail_UnknownAge_SaysWhyAndSuggestsNoDose()
     {
-        Assert.Contains("Age: unknown — adult thresholds assumed", Only(Of("30", age: null), HookKind.PatientView).Detail, StringComparison.Ordinal);
+        var card = Only(Of("30", "15", age: null, phosphate: "3.4"), HookKind.PatientView);
+
+        Assert.Contains("Age: unknown (no birth date recorded)", card.Detail, StringComparison.Ordinal);
+        Assert.Contains("age not known (no birth date recorded): no dose can be suggested", card.Detail, StringComparison.Ordinal);
+        Assert.Null(card.Suggestions);
+        Assert.Equal(Indicator.Info, card.Indicator);
     }
 
     [Fact]
@@ -435,7 +475,7 @@ public sealed class CardBuilderTests
         var detail = Only(Of("40", labDaysAgo: 500), HookKind.PatientView).Detail!;
 
         Assert.Contains("40 ng/mL on", detail, StringComparison.Ordinal);
-        Assert.Contains("older than the window, not used", detail, StringComparison.Ordinal);
+        Assert.Contains("older than 12 months, not used", detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -445,7 +485,7 @@ public sealed class CardBuilderTests
 
         var detail = Only(Of(labs: [tsat]), HookKind.PatientView).Detail!;
 
-        Assert.Contains("TSAT was calculated from serum iron and TIBC drawn the same day", detail, StringComparison.Ordinal);
+        Assert.Contains("TSAT calculated from serum iron and TIBC drawn the same day", detail, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -483,7 +523,7 @@ public sealed class CardBuilderTests
             s.Lab(Analyte.Tsat) is { } t ? t.Comparator + t.Value : null,
             anxiety: s.Anxiety,
             skipped: ["ferritin (2276-4) 2026-10-11: unit 'U/mL' not recognised, value 45 not used"],
-            unavailable: ["CRP and hemoglobin results"],
+            gaps: [Gap(DataArea.CrpHemoglobin)],
             medications: [.. s.Medications]);
 
         var detail = Only(withGaps, hook).Detail!;
@@ -502,7 +542,7 @@ public sealed class CardBuilderTests
     {
         var card = Assert.Single(Cards(Of(), HookKind.PatientView, knowledge: RlsKnowledge.Load(windowOverrideDays: windowDays)));
 
-        Assert.Equal($"RLS: no ferritin or TSAT in the last {expected}. Order morning fasting iron studies.", card.Summary);
+        Assert.Equal($"RLS: no ferritin or TSAT in the last {expected}. Order morning iron studies.", card.Summary);
     }
 
     // ---- shortening ------------------------------------------------------------------------------------------------
@@ -515,7 +555,7 @@ public sealed class CardBuilderTests
     [InlineData("a bcdefghijklmnopqrstuvwxyz", 10, "a bcdefgh…")]
     public void Short_LongText_CutOnAWordBoundaryWithinTheLimit(string text, int max, string expected)
     {
-        var shortened = CardBuilder.Short(text, max);
+        var shortened = CardWriter.Short(text, max);
 
         Assert.Equal(expected, shortened);
         Assert.True(shortened.Length <= max);

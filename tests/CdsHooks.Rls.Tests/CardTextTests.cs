@@ -50,11 +50,11 @@ public class CardTextTests
         };
         var context = new CardContext("rls-iron-order-select", "h1", HookKind.OrderSelect, "p1", null, "Practitioner/1");
 
-        var cards = new RlsAdvisor(knowledge).Advise(record, context, FixedTimeProvider.FixtureDate);
+        var cards = new RlsAdvisor(knowledge).Advise(record, context, FixedTimeProvider.FixtureDate).Cards;
 
         var caution = Assert.Single(cards, c => c.Source.Topic?.Code == "ssri-caution");
         Assert.Contains(@"**sertraline \*50 MG\* \[Zoloft\] new line**", caution.Detail);
         // The card's own formatting is untouched, and a second build gives the same text (reused builder is cleared).
-        Assert.Equal(caution.Detail, new RlsAdvisor(knowledge).Advise(record, context, FixedTimeProvider.FixtureDate).Single(c => c.Source.Topic?.Code == "ssri-caution").Detail);
+        Assert.Equal(caution.Detail, new RlsAdvisor(knowledge).Advise(record, context, FixedTimeProvider.FixtureDate).Cards.Single(c => c.Source.Topic?.Code == "ssri-caution").Detail);
     }
 }

@@ -44,7 +44,8 @@ public sealed class KnowledgeTests
     {
         var t = RlsKnowledge.Load().Thresholds;
 
-        Assert.Equal(new IronThresholds(18, 365, 75, 20, 100, 45, 300, 5, 12), t);
+        Assert.Equal((18, 365, 75m, 20m, 100m, 45m, 300m), (t.AdultAgeYears, t.IronStudiesWindowDays, t.FerritinIronTherapyMax, t.TsatIronTherapyBelow, t.FerritinIvIronMax, t.TsatIvIronBelow, t.FerritinHardStop));
+        Assert.Equal((84, 90, 2.5m, 14m, 28m), (t.IvIronLookbackDays, t.PhosphateWindowDays, t.PhosphateLowBelow, t.SecondTrimesterFromWeeks, t.ThirdTrimesterFromWeeks));
     }
 
     [Fact]
@@ -73,7 +74,7 @@ public sealed class KnowledgeTests
     {
         var data = new TheoryData<string, string>();
         var doc = EmbeddedCopy();
-        foreach (var section in new[] { "labs", "units", "conditions", "conditionNames", "drugClasses", "atcPrefixes", "drugs", "productCodes" })
+        foreach (var section in new[] { "labs", "panels", "units", "conditions", "conditionPrefixes", "conditionNames", "drugClasses", "atcPrefixes", "drugs", "productCodes" })
         {
             var entries = doc[section]!.AsArray();
             for (int i = 0; i < entries.Count; i++)
@@ -83,7 +84,10 @@ public sealed class KnowledgeTests
                 data.Add(section, $"{i}:{name}");
             }
         }
-        foreach (var (name, _) in doc["thresholds"]!.AsObject()) data.Add("thresholds", name);
+        foreach (var section in new[] { "thresholds", "labOrders", "products", "contraindications" })
+        {
+            foreach (var (name, _) in doc[section]!.AsObject()) data.Add(section, name);
+        }
         return data;
     }
 
@@ -93,25 +97,30 @@ public sealed class KnowledgeTests
     {
         var doc = EmbeddedDocument.Value;
         var sources = doc["sources"]!.AsObject();
-        var node = section == "thresholds" ? doc[section]![entry]! : doc[section]![int.Parse(entry[..entry.IndexOf(':')], System.Globalization.CultureInfo.InvariantCulture)]!;
+        var node = doc[section] is JsonObject named ? named[entry]! : doc[section]![int.Parse(entry[..entry.IndexOf(':')], System.Globalization.CultureInfo.InvariantCulture)]!;
 
         var source = (string?)node["source"];
 
         Assert.False(string.IsNullOrWhiteSpace(source), $"{section} {entry} has no source");
         Assert.True(sources.ContainsKey(source!), $"{section} {entry}: source '{source}' is not defined");
-        if (section is "drugs" or "labs" or "conditions")
+        if (section is "drugs" or "labs" or "conditions" or "conditionPrefixes" or "thresholds" or "products" or "contraindications" or "productCodes" or "labOrders")
         {
             Assert.False(string.IsNullOrWhiteSpace((string?)node["status"]), $"{section} {entry} has no status (VERIFIED, CORROBORATED, UNVERIFIED)");
         }
     }
 
     [Fact]
-    public void Embedded_Guidelines_NameDefinedSources()
+    public void Embedded_CardGuidelinesAndExplanations_NameDefinedSources()
     {
         var doc = EmbeddedDocument.Value;
-        foreach (var (kind, source) in doc["guidelines"]!.AsObject())
+        foreach (var (kind, card) in doc["cards"]!.AsObject())
         {
-            Assert.True(doc["sources"]!.AsObject().ContainsKey((string)source!), $"guidelines.{kind}");
+            if (kind == CardTextSlots.Common) continue;
+            Assert.True(doc["sources"]!.AsObject().ContainsKey((string)card!["guideline"]!), $"cards.{kind}.guideline");
+            foreach (var paragraph in card["explain"]!["paragraphs"]!.AsArray())
+            {
+                Assert.True(doc["sources"]!.AsObject().ContainsKey((string)paragraph!["source"]!), $"cards.{kind}.explain");
+            }
         }
     }
 
@@ -153,6 +162,23 @@ public sealed class KnowledgeTests
             case "unit source undefined": Entry(doc, "units", 0)["source"] = "nowhere"; break;
             case "units for crp missing": doc["units"]!.AsArray().Remove(doc["units"]!.AsArray().Single(u => (string?)u!["analyte"] == "crp")); break;
             case "drug class entry missing": doc["drugClasses"]!.AsArray().Remove(doc["drugClasses"]!.AsArray().Single(c => (string?)c!["class"] == "iv-iron")); break;
+            case "card template missing": doc["cards"]!["iron-therapy"]!["text"]!.AsObject().Remove("lead"); break;
+            case "card template unknown placeholder": doc["cards"]!["iv-iron"]!["text"]!["summary"] = "Ferritin {ferritn}: consider IV iron."; break;
+            case "card template unused name": doc["cards"]!["iron-studies"]!["text"]!["summery"] = "typo"; break;
+            case "common template missing": doc["cards"]!["common"]!["text"]!.AsObject().Remove("notSuggested"); break;
+            case "contraindication missing": doc["contraindications"]!.AsObject().Remove("iron-overload"); break;
+            case "contraindication excludes unknown": doc["contraindications"]!["hypophosphatemia"]!["excludes"] = new JsonArray("everything"); break;
+            case "contraindication placeholder unknown": doc["contraindications"]!["recent-iv-iron"]!["text"] = "given on {date}"; break;
+            case "product missing": doc["products"]!.AsObject().Remove("ferrous-sulfate-oral"); break;
+            case "product code unverified": doc["products"]!["ferric-carboxymaltose-iv"]!["rxnorm"]!["status"] = "UNVERIFIED"; break;
+            case "product ingredient unknown": doc["products"]!["ferrous-sulfate-oral"]!["ingredient"] = "rust"; break;
+            case "lab order missing": doc["labOrders"]!.AsObject().Remove("phosphate"); break;
+            case "data area missing": doc["dataAreas"]!.AsObject().Remove("allergies"); break;
+            case "pregnancy answers unknown meaning": doc["pregnancyObservations"]!["statusAnswers"]!["LA15173-0"] = "maybe"; break;
+            case "condition prefix kind unknown": Entry(doc, "conditionPrefixes", 0)["kind"] = "gout"; break;
+            case "drug evidence condition unknown": Drug(doc, "ropinirole")["rlsEvidenceUnless"] = new JsonArray("tremor"); break;
+            case "caution class without alternatives": Entry(doc, "drugClasses", 0).Remove("alternatives"); break;
+            case "source status unknown": doc["sources"]!["kolla2018"]!["status"] = "PROBABLY"; break;
             case "drug class card unknown": Entry(doc, "drugClasses", 0)["card"] = "pep-talk"; break;
             case "atc prefix class unknown": Entry(doc, "atcPrefixes", 0)["class"] = "vitamin"; break;
             case "product code ingredient unknown": Entry(doc, "productCodes", 0)["ingredient"] = "unobtainium"; break;
@@ -162,10 +188,10 @@ public sealed class KnowledgeTests
             case "ferritin iron therapy above IV iron": thresholds["ferritinIronTherapyMaxNgPerMl"]!["value"] = 150; break;
             case "ferritin hard stop below IV iron": thresholds["ferritinIronHardStopNgPerMl"]!["value"] = 90; break;
             case "ferritin thresholds equal": thresholds["ferritinIvIronMaxNgPerMl"]!["value"] = 75; break;
-            case "guideline source undefined": doc["guidelines"]!["iv-iron"] = "nowhere"; break;
-            case "guideline missing": doc["guidelines"]!.AsObject().Remove("ssri-caution"); break;
+            case "guideline source undefined": doc["cards"]!["iv-iron"]!["guideline"] = "nowhere"; break;
+            case "guideline missing": doc["cards"]!.AsObject().Remove("ssri-caution"); break;
             case "no accepted statuses": doc["acceptedObservationStatuses"] = new JsonArray(); break;
-            case "iron studies order without instruction": doc["ironStudiesOrder"]!.AsObject().Remove("patientInstruction"); break;
+            case "lab order without codes": doc["labOrders"]!["iron-studies"]!.AsObject().Remove("codes"); break;
             default: throw new ArgumentOutOfRangeException(nameof(how), how);
         }
     }
@@ -177,12 +203,29 @@ public sealed class KnowledgeTests
     [InlineData("drug without ingredient", "drugs[4]")]
     [InlineData("lab source undefined", "labs[0]: source 'nowhere'")]
     [InlineData("lab analyte unknown", "labs[2]", "zinc")]
-    [InlineData("condition source undefined", "conditions[1]: source 'nowhere'")]
+    [InlineData("condition source undefined", "conditions[1] (G25.81): source 'nowhere'")]
     [InlineData("condition kind unknown", "conditions[0]")]
     [InlineData("unit source undefined", "units[0]: source 'nowhere'")]
     [InlineData("units for crp missing", "units: no entry for analyte 'crp'")]
-    [InlineData("drug class entry missing", "drugClasses: no entry for class 'IvIron'")]
-    [InlineData("drug class card unknown", "drugClasses[0]: unknown card 'pep-talk'")]
+    [InlineData("drug class entry missing", "drugClasses: no entry for class 'iv-iron'")]
+    [InlineData("card template missing", "cards.iron-therapy.text.lead: missing")]
+    [InlineData("card template unknown placeholder", "cards.iv-iron.text.summary: unknown placeholder {ferritn}", "allowed: {ferritin}")]
+    [InlineData("card template unused name", "cards.iron-studies.text.summery: not a template")]
+    [InlineData("common template missing", "cards.common.text.notSuggested: missing")]
+    [InlineData("contraindication missing", "contraindications.iron-overload: missing")]
+    [InlineData("contraindication excludes unknown", "contraindications.hypophosphatemia: unknown excludes 'everything'")]
+    [InlineData("contraindication placeholder unknown", "contraindications.recent-iv-iron.text: unknown placeholder {date}")]
+    [InlineData("product missing", "products.ferrous-sulfate-oral: missing")]
+    [InlineData("product code unverified", "products.ferric-carboxymaltose-iv.rxnorm", "VERIFIED")]
+    [InlineData("product ingredient unknown", "products.ferrous-sulfate-oral: needs")]
+    [InlineData("lab order missing", "labOrders.phosphate: missing")]
+    [InlineData("data area missing", "dataAreas.allergies: missing")]
+    [InlineData("pregnancy answers unknown meaning", "pregnancyObservations.statusAnswers.LA15173-0")]
+    [InlineData("condition prefix kind unknown", "conditionPrefixes[0]")]
+    [InlineData("drug evidence condition unknown", "ropinirole", "tremor")]
+    [InlineData("caution class without alternatives", "drugClasses[0]", "saferAlternatives")]
+    [InlineData("source status unknown", "sources.kolla2018: status")]
+    [InlineData("drug class card unknown", "drugClasses[0]: card 'pep-talk' is not a drug caution card")]
     [InlineData("atc prefix class unknown", "atcPrefixes[0]")]
     [InlineData("product code ingredient unknown", "productCodes[0]")]
     [InlineData("threshold missing", "thresholds.ferritinIvIronMaxNgPerMl: missing value")]
@@ -191,10 +234,10 @@ public sealed class KnowledgeTests
     [InlineData("ferritin iron therapy above IV iron", "ferritin thresholds must rise")]
     [InlineData("ferritin hard stop below IV iron", "ferritin thresholds must rise")]
     [InlineData("ferritin thresholds equal", "ferritin thresholds must rise")]
-    [InlineData("guideline source undefined", "guidelines.iv-iron")]
-    [InlineData("guideline missing", "guidelines.ssri-caution")]
+    [InlineData("guideline source undefined", "cards.iv-iron.guideline")]
+    [InlineData("guideline missing", "cards.ssri-caution: missing")]
     [InlineData("no accepted statuses", "acceptedObservationStatuses")]
-    [InlineData("iron studies order without instruction", "ironStudiesOrder")]
+    [InlineData("lab order without codes", "labOrders.iron-studies")]
     public void Load_BrokenCopy_ThrowsNamingTheEntry(string how, params string[] expectedInMessage)
     {
         var doc = EmbeddedCopy();
@@ -245,10 +288,12 @@ public sealed class KnowledgeTests
     [Fact]
     public void Load_CommentsAndTrailingCommas_AreAccepted()
     {
-        var text = EmbeddedText().Replace("\"version\": \"2026-11-21\",", "// reviewed by the sleep clinic\n  \"version\": \"2026-11-21\",", StringComparison.Ordinal);
+        var version = RlsKnowledge.Default.Version;
+        var text = EmbeddedText().Replace($"\"version\": \"{version}\",", $"// reviewed by the sleep clinic\n  \"version\": \"{version}\",", StringComparison.Ordinal);
         text = text[..text.LastIndexOf('}')].TrimEnd() + ",\n}";
 
-        Assert.Equal("2026-11-21", LoadText(text).Version);
+        Assert.Contains("// reviewed", text, StringComparison.Ordinal);
+        Assert.Equal(version, LoadText(text).Version);
     }
 
     // ---- options ---------------------------------------------------------------------------------------------------
@@ -311,8 +356,11 @@ public sealed class KnowledgeTests
     [InlineData("1988-5", Analyte.Crp)]
     [InlineData("30522-7", Analyte.Crp)]
     [InlineData("718-7", Analyte.Hemoglobin)]
+    [InlineData("2777-1", Analyte.Phosphate)]
+    [InlineData("98979-8", Analyte.Egfr)]
     [InlineData("2345-7", null)]
     [InlineData("50190-8", null)]
+    [InlineData("82810-3", null)]
     public void AnalyteForLoinc_KnownAndUnknownCodes(string loinc, Analyte? expected)
     {
         Assert.Equal(expected, RlsKnowledge.Default.AnalyteForLoinc(loinc));
@@ -330,6 +378,8 @@ public sealed class KnowledgeTests
     [InlineData("B03AB05", DrugClass.OralIron)]
     [InlineData("B03AC", DrugClass.IvIron)]
     [InlineData("B03AC02", DrugClass.IvIron)]
+    [InlineData("V03AC03", DrugClass.IronChelator)]
+    [InlineData("N04BC04", DrugClass.DopamineAgonist)]
     [InlineData("N06AX16", null)]
     [InlineData("N05B", null)]
     [InlineData("", null)]

@@ -11,7 +11,7 @@ public sealed class RlsRulesTests
 
     private static string Kinds(IReadOnlyList<Finding> findings) => string.Join(", ", findings.Select(f => f.Kind.Code()).Order(StringComparer.Ordinal));
 
-    private static IReadOnlyList<Finding> Evaluate(PatientSnapshot s, HookKind hook = HookKind.PatientView) => Rules.Evaluate(s, hook);
+    private static IReadOnlyList<Finding> Evaluate(PatientSnapshot s, HookKind hook = HookKind.PatientView) => Rules.Evaluate(s, hook).Findings;
 
     // ---- thresholds (AASM 2024 GPS 1; IRLSSG 2018) -----------------------------------------------------------------
 
@@ -22,13 +22,13 @@ public sealed class RlsRulesTests
     [InlineData("75.1", null, "iv-iron")]
     [InlineData("85", null, "iv-iron")]
     [InlineData("100", null, "iv-iron")]
-    [InlineData("100.1", null, "")]
-    [InlineData("299.9", null, "")]
-    [InlineData("300", null, "")]
+    [InlineData("100.1", null, "iron-studies")] // TSAT missing: could be < 20
+    [InlineData("299.9", null, "iron-studies")]
+    [InlineData("300", null, "iron-studies")]
     // TSAT alone.
     [InlineData(null, "19.9", "iron-therapy")]
-    [InlineData(null, "20", "")]
-    [InlineData(null, "45", "")]
+    [InlineData(null, "20", "iron-studies")] // ferritin missing
+    [InlineData(null, "45", "iron-studies")]
     // Both.
     [InlineData("100.1", "30", "")]
     [InlineData("150", "19.9", "iron-therapy")]
@@ -44,10 +44,10 @@ public sealed class RlsRulesTests
     // Comparators: only what the value certainly is counts.
     [InlineData("<10", null, "iron-therapy")]
     [InlineData("<=75", null, "iron-therapy")]
-    [InlineData(">50", null, "")]
+    [InlineData(">50", null, "iron-studies")]
     [InlineData(">50", "15", "iron-therapy")]
-    [InlineData(">80", null, "")]
-    [InlineData("<90", null, "")]
+    [InlineData(">80", null, "iron-studies")]
+    [InlineData("<90", null, "iron-studies")]
     [InlineData(">1500", "15", "")]
     [InlineData("60", ">50", "")]
     [InlineData("60", "<45", "iron-therapy")]
@@ -77,14 +77,38 @@ public sealed class RlsRulesTests
     {
         var rules = new RlsRules(RlsKnowledge.Load(windowOverrideDays: 180));
 
-        Assert.Equal("iron-studies", Kinds(rules.Evaluate(Of(ferritin: "30", labDaysAgo: 200), HookKind.PatientView)));
-        Assert.Equal("iron-therapy", Kinds(rules.Evaluate(Of(ferritin: "30", labDaysAgo: 170), HookKind.PatientView)));
+        Assert.Equal("iron-studies", Kinds(rules.Evaluate(Of(ferritin: "30", labDaysAgo: 200), HookKind.PatientView).Findings));
+        Assert.Equal("iron-therapy", Kinds(rules.Evaluate(Of(ferritin: "30", labDaysAgo: 170), HookKind.PatientView).Findings));
     }
 
     [Fact]
-    public void Evaluate_OldLowFerritinAndRecentNormalTsat_NoCard()
+    public void Evaluate_OldLowFerritinAndRecentNormalTsat_OnlyTheFerritinIsDue()
     {
-        Assert.Empty(Evaluate(Of(tsat: "30", labs: [Lab(Analyte.Ferritin, "20", daysAgo: 500)])));
+        var due = Assert.IsType<IronStudiesDue>(Assert.Single(Evaluate(Of(tsat: "30", labs: [Lab(Analyte.Ferritin, "20", daysAgo: 500)]))));
+
+        Assert.Equal([Analyte.Ferritin], due.Missing);
+        Assert.Equal(SuggestionKeys.Ferritin, due.Order.Key);
+        Assert.Equal(30m, due.Present!.Value);
+    }
+
+    [Theory]
+    [InlineData("150", null, "tsat", SuggestionKeys.IronPanel)]
+    [InlineData(null, "30", "ferritin", SuggestionKeys.Ferritin)]
+    [InlineData(null, null, "ferritin,tsat", SuggestionKeys.IronStudies)]
+    public void Evaluate_OnlyOneOfFerritinAndTsatRecent_SuggestsTheMissingOne(string? ferritin, string? tsat, string missing, string order)
+    {
+        var due = Assert.IsType<IronStudiesDue>(Assert.Single(Evaluate(Of(ferritin, tsat))));
+
+        Assert.Equal(missing, string.Join(",", due.Missing.Select(CardKinds.FileName)));
+        Assert.Equal(order, due.Order.Key);
+    }
+
+    [Fact]
+    public void Evaluate_LowTsatWithoutFerritin_IronTherapyCarriesTheFerritinTest()
+    {
+        var therapy = Assert.IsType<IronTherapyIndicated>(Assert.Single(Evaluate(Of(tsat: "15"))));
+
+        Assert.Equal([SuggestionKeys.Ferritin], therapy.Tests.Select(t => t.Key));
     }
 
     [Fact]
@@ -94,12 +118,13 @@ public sealed class RlsRulesTests
     }
 
     [Fact]
-    public void Evaluate_IronStudiesDue_CarriesTheLastValuesEvenIfOld()
+    public void Evaluate_IronStudiesDue_ShowsTheLastValuesEvenIfOld()
     {
         var due = Assert.IsType<IronStudiesDue>(Assert.Single(Evaluate(Of(ferritin: "40", labDaysAgo: 500))));
 
-        Assert.Equal(40m, due.LastFerritin!.Value);
-        Assert.Null(due.LastTsat);
+        var shown = Assert.Single(due.Evidence.Labs);
+        Assert.Equal(40m, shown.Lab.Value);
+        Assert.True(shown.Old);
     }
 
     // ---- who the adult rules apply to ------------------------------------------------------------------------------
@@ -130,11 +155,12 @@ public sealed class RlsRulesTests
     }
 
     [Fact]
-    public void Evaluate_ChildOrderingIvIronAtHardStop_NoAdultCaution()
+    public void Evaluate_ChildOrderingIvIronAtHardStop_GetsTheCautionThatAppliesAtAnyAge()
     {
-        var s = Of(ferritin: "350", age: 12, medications: [Med("ferric carboxymaltose", DrugClass.IvIron)]);
+        var s = Of(ferritin: "350", tsat: "30", age: 12, medications: [Med("ferric carboxymaltose", DrugClass.IvIron)]);
 
-        Assert.Empty(Evaluate(s, HookKind.OrderSign));
+        var caution = Assert.IsType<IvIronNotIndicated>(Assert.Single(Evaluate(s, HookKind.OrderSign)));
+        Assert.True(caution.HardStop);
     }
 
     [Theory]
@@ -190,7 +216,7 @@ public sealed class RlsRulesTests
     [InlineData(DrugClass.SedatingAntihistamine, "aggravating-drug-caution")]
     [InlineData(DrugClass.DopamineAntagonist, "aggravating-drug-caution")]
     [InlineData(DrugClass.AlternativeAntidepressant, "")]
-    [InlineData(DrugClass.RlsTreatment, "")]
+    [InlineData(DrugClass.DopamineAgonist, "")]
     [InlineData(DrugClass.OralIron, "")]
     public void Evaluate_DrugClass_DecidesTheCautionCard(DrugClass cls, string expected)
     {
@@ -258,7 +284,7 @@ public sealed class RlsRulesTests
 
         var caution = Assert.IsType<AggravatingDrug>(Assert.Single(Evaluate(s, HookKind.OrderSelect)));
 
-        Assert.True(caution.IronStudiesDue);
+        Assert.NotNull(caution.IronStudies);
     }
 
     [Fact]
@@ -268,8 +294,8 @@ public sealed class RlsRulesTests
 
         var caution = Assert.IsType<AggravatingDrug>(Assert.Single(Evaluate(s, HookKind.OrderSelect)));
 
-        Assert.False(caution.IronStudiesDue);
-        Assert.Equal([Analyte.Ferritin, Analyte.Tsat], caution.IronLabs.Select(l => l.Analyte));
+        Assert.Null(caution.IronStudies);
+        Assert.Equal([Analyte.Ferritin, Analyte.Tsat], caution.Evidence.Labs.Select(l => l.Lab.Analyte));
     }
 
     [Fact]
@@ -277,7 +303,7 @@ public sealed class RlsRulesTests
     {
         var s = Of(ironStudiesOrdered: true, medications: [Med("sertraline", DrugClass.Ssri)]);
 
-        Assert.False(Assert.IsType<AggravatingDrug>(Assert.Single(Evaluate(s, HookKind.OrderSelect))).IronStudiesDue);
+        Assert.Null(Assert.IsType<AggravatingDrug>(Assert.Single(Evaluate(s, HookKind.OrderSelect))).IronStudies);
     }
 
     [Fact]
@@ -334,7 +360,7 @@ public sealed class RlsRulesTests
     [Fact]
     public void Evaluate_IvIronOrderOnOrderSelectNotSelected_NoCaution()
     {
-        var s = Of("180", medications: [Med("iron sucrose", DrugClass.IvIron, selected: false)]);
+        var s = Of("180", "30", medications: [Med("iron sucrose", DrugClass.IvIron, selected: false)]);
 
         Assert.Empty(Evaluate(s, HookKind.OrderSelect));
     }
@@ -343,7 +369,7 @@ public sealed class RlsRulesTests
     public void Evaluate_ActiveIvIronOnPatientView_NoCaution()
     {
         // The caution is about an order being placed; an iron infusion already given is history.
-        var s = Of("180", medications: [Med("iron sucrose", DrugClass.IvIron, MedicationOrigin.Statement)]);
+        var s = Of("180", "30", medications: [Med("iron sucrose", DrugClass.IvIron, MedicationOrigin.Statement)]);
 
         Assert.Empty(Evaluate(s));
     }
@@ -360,7 +386,7 @@ public sealed class RlsRulesTests
     [Fact]
     public void Evaluate_TwoIvIronOrders_OneCautionEach()
     {
-        var s = Of("180", medications: [Med("iron sucrose", DrugClass.IvIron, id: "a"), Med("ferumoxytol", DrugClass.IvIron, id: "b")]);
+        var s = Of("180", "30", medications: [Med("iron sucrose", DrugClass.IvIron, id: "a"), Med("ferumoxytol", DrugClass.IvIron, id: "b")]);
 
         var keys = Evaluate(s, HookKind.OrderSign).Select(f => f.Key).Order(StringComparer.Ordinal);
 
@@ -404,7 +430,7 @@ public sealed class RlsRulesTests
 
         var finding = Assert.IsType<IronTherapyIndicated>(Assert.Single(Evaluate(Of("30", medications: [iron]), hook)));
 
-        Assert.Same(iron, finding.IronInProgress);
+        Assert.Same(iron, finding.InProgress);
     }
 
     [Fact]
@@ -412,7 +438,7 @@ public sealed class RlsRulesTests
     {
         var finding = Assert.IsType<IronTherapyIndicated>(Assert.Single(Evaluate(Of("30", "15"))));
 
-        Assert.Null(finding.IronInProgress);
+        Assert.Null(finding.InProgress);
         Assert.Equal(30m, finding.Ferritin!.Value);
         Assert.Equal(15m, finding.Tsat!.Value);
     }

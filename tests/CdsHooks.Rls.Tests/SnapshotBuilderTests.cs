@@ -309,7 +309,8 @@ public sealed class SnapshotBuilderTests
     [InlineData(FhirSystems.Snomed, "32914008", "Restless legs", "Restless legs")]
     [InlineData(FhirSystems.Icd10Cm, "G25.81", "Restless legs syndrome", "Restless legs syndrome")]
     [InlineData(FhirSystems.Icd10Cm, "G25.81", null, "G25.81")]
-    [InlineData(FhirSystems.Icd9Cm, "333.94", "Restless legs syndrome (RLS)", "Restless legs syndrome (RLS)")]
+    [InlineData(FhirSystems.Snomed, "1052284009", "Restless leg syndrome in pregnancy", "Restless leg syndrome in pregnancy")]
+    [InlineData(FhirSystems.Icd9Cm, "333.94", "Restless legs syndrome (RLS)", "Restless legs syndrome (RLS)")] // unverified code dropped: the name still says it
     [InlineData("http://ehr.example.org/problems", "P123", "RLS - restless leg", "RLS - restless leg")]
     public void Build_RlsCondition_ByCodeOrName(string system, string code, string? display, string expectedName)
     {
@@ -317,7 +318,7 @@ public sealed class SnapshotBuilderTests
 
         Assert.NotNull(s.Rls);
         Assert.True(s.Rls.FromCondition);
-        Assert.Equal($"{expectedName} (problem list)", s.Rls.Description);
+        Assert.Equal($"{expectedName} (diagnosis)", s.Rls.Description);
     }
 
     [Theory]
@@ -370,9 +371,9 @@ public sealed class SnapshotBuilderTests
     }
 
     [Theory]
-    [InlineData("ropinirole 0.25 MG Oral Tablet", "ropinirole 0.25 MG Oral Tablet (active medication), an RLS treatment; no RLS diagnosis is recorded")]
-    [InlineData("Horizant 600 mg", "Horizant 600 mg (active medication), an RLS treatment; no RLS diagnosis is recorded")]
-    [InlineData("Neupro patch", "Neupro patch (active medication), an RLS treatment; no RLS diagnosis is recorded")]
+    [InlineData("ropinirole 0.25 MG Oral Tablet", "ropinirole 0.25 MG Oral Tablet (active medication), an RLS treatment with no other indication recorded; no RLS diagnosis is recorded")]
+    [InlineData("Horizant 600 mg", "Horizant 600 mg (active medication), an RLS treatment with no other indication recorded; no RLS diagnosis is recorded")]
+    [InlineData("Neupro patch", "Neupro patch (active medication), an RLS treatment with no other indication recorded; no RLS diagnosis is recorded")]
     public void Build_RlsTreatmentWithoutDiagnosis_IsRlsEvidence(string medication, string description)
     {
         var s = Chart(Taking(Text(medication))).Snapshot();
@@ -388,6 +389,40 @@ public sealed class SnapshotBuilderTests
         var s = Chart().Drafting(Draft("d1", Text("gabapentin enacarbil 600 MG Extended Release Oral Tablet [Horizant]"))).Snapshot();
 
         Assert.Contains("(being ordered), an RLS treatment", s.Rls!.Description);
+    }
+
+    [Theory]
+    [InlineData("ropinirole 1 MG", FhirSystems.Icd10Cm, "G20.A1", null)]
+    [InlineData("Mirapex 0.25 mg", FhirSystems.Icd10Cm, "G20", null)] // the pre-2023 code, in older records
+    [InlineData("rotigotine patch", FhirSystems.Snomed, "49049000", null)]
+    [InlineData("pramipexole 0.125 MG", "http://ehr.example.org/problems", "P9", "Parkinson's disease")]
+    [InlineData("ropinirole 1 MG", FhirSystems.Icd10Cm, "G21.4", null)] // vascular parkinsonism
+    [InlineData("Horizant 600 mg", FhirSystems.Icd10Cm, "B02.29", null)] // postherpetic neuralgia
+    public void Build_RlsTreatmentWithItsOtherIndicationRecorded_IsNotRlsEvidence(string medication, string system, string code, string? display)
+    {
+        Assert.Null(Chart(Taking(Text(medication)), Condition(Code(system, code, display))).Snapshot().Rls);
+    }
+
+    [Theory]
+    [InlineData("levodopa 100 MG / carbidopa 25 MG")] // a Parkinson drug first
+    [InlineData("gabapentin 300 MG Oral Capsule")] // many indications
+    [InlineData("pregabalin 75 MG")]
+    public void Build_DrugWithOtherLikelyIndications_NeverRlsEvidence(string medication)
+    {
+        Assert.Null(Chart(Taking(Text(medication))).Snapshot().Rls);
+    }
+
+    [Fact]
+    public void Build_DopamineAgonistWithConditionsReadInPart_NotRlsEvidence()
+    {
+        // Parkinson disease could be on the page that was not read.
+        Assert.Null(Chart(Taking(Text("ropinirole 1 MG"))).Missing(DataArea.Conditions, partial: true).Snapshot().Rls);
+    }
+
+    [Fact]
+    public void Build_G210MalignantNeurolepticSyndrome_NotParkinsonism()
+    {
+        Assert.NotNull(Chart(Taking(Text("ropinirole 1 MG")), Condition(Code(FhirSystems.Icd10Cm, "G21.0", null))).Snapshot().Rls);
     }
 
     [Fact]
@@ -511,38 +546,43 @@ public sealed class SnapshotBuilderTests
     }
 
     [Fact]
-    public void Build_MedicationOrigins_DraftsActiveOrdersAndActiveStatementsOnly()
+    public void Build_MedicationOrigins_CurrentPastAndGiven()
     {
         var s = Chart(
                 ActiveOrder(Text("fluoxetine 20 MG"), "o1"),
                 ActiveOrder(Text("paroxetine 20 MG"), "o2", status: "stopped"),
+                ActiveOrder(Text("duloxetine 30 MG"), "o3", status: "on-hold"),
                 Taking(Text("citalopram 20 MG")),
-                Taking(Text("venlafaxine 75 MG"), status: "completed"))
+                Taking(Text("venlafaxine 75 MG"), status: "completed"),
+                new MedicationAdministration { Id = "a1", Status = "completed", MedicationCodeableConcept = Text("iron sucrose 200 MG"), EffectiveDateTime = DaysAgo(20) },
+                new MedicationAdministration { Id = "a2", Status = "not-done", MedicationCodeableConcept = Text("ferumoxytol 510 MG") })
             .Drafting(Draft("d1", Text("sertraline 50 MG")))
             .Snapshot();
 
         Assert.Equal(
-            ["sertraline:Draft", "fluoxetine:ActiveOrder", "citalopram:Statement"],
+            ["sertraline:Draft", "fluoxetine:ActiveOrder", "paroxetine:PastOrder", "citalopram:Statement", "venlafaxine:PastStatement", "iron sucrose:Administration"],
             s.Medications.Select(m => $"{m.Drugs[0].Ingredient}:{m.Origin}"));
+        Assert.Equal(Now.AddDays(-20), s.Medications[^1].When);
+        Assert.Equal(["sertraline", "fluoxetine", "citalopram"], s.Medications.Where(m => m.IsCurrent).Select(m => m.Drugs[0].Ingredient));
     }
 
     // ---- draft lab orders ------------------------------------------------------------------------------------------
 
     [Theory]
-    [InlineData("2276-4", "draft", true)]
-    [InlineData("50190-8", "draft", true)]
-    [InlineData("24373-3", "draft", true)]
-    [InlineData("2502-3", "draft", true)]
-    [InlineData("2500-7", "active", true)]
-    [InlineData("718-7", "draft", false)]
-    [InlineData("1988-5", "draft", false)]
-    [InlineData("2276-4", "revoked", false)]
-    [InlineData("2276-4", "entered-in-error", false)]
-    public void Build_DraftServiceRequest_IronStudiesAlreadyOrdered(string loinc, string status, bool expected)
+    [InlineData("2276-4", "draft", "ferritin")]
+    [InlineData("20567-4", "active", "ferritin")]
+    [InlineData("50190-8", "draft", "iron,tibc,tsat")]
+    [InlineData("2502-3", "draft", "tsat")]
+    [InlineData("2500-7", "active", "tibc")]
+    [InlineData("2777-1", "draft", "phosphate")]
+    [InlineData("718-7", "draft", "hemoglobin")]
+    [InlineData("2276-4", "revoked", "")]
+    [InlineData("2276-4", "entered-in-error", "")]
+    public void Build_DraftServiceRequest_TheAnalytesItOrders(string loinc, string status, string expected)
     {
         var s = Chart().Drafting(LabOrder("sr1", loinc, status)).Snapshot();
 
-        Assert.Equal(expected, s.IronStudiesAlreadyOrdered);
+        Assert.Equal(expected, string.Join(",", s.DraftedLabs.Select(CardKinds.FileName).Order(StringComparer.Ordinal)));
     }
 
     [Fact]
@@ -551,13 +591,13 @@ public sealed class SnapshotBuilderTests
         var order = LabOrder("sr1", "2276-4");
         order.Code = Code("http://lab.example.org/orders", "2276-4");
 
-        Assert.False(Chart().Drafting(order).Snapshot().IronStudiesAlreadyOrdered);
+        Assert.Empty(Chart().Drafting(order).Snapshot().DraftedLabs);
     }
 
     [Fact]
-    public void Build_NoDrafts_IronStudiesNotOrdered()
+    public void Build_NoDrafts_NothingDrafted()
     {
-        Assert.False(Chart().Snapshot().IronStudiesAlreadyOrdered);
+        Assert.Empty(Chart().Snapshot().DraftedLabs);
     }
 
     // ---- patient ---------------------------------------------------------------------------------------------------
@@ -581,11 +621,11 @@ public sealed class SnapshotBuilderTests
     }
 
     [Fact]
-    public void Build_UnavailableData_PassedThrough()
+    public void Build_DataGaps_PassedThrough()
     {
-        var s = Chart().Missing("CRP and hemoglobin results").Snapshot();
+        var s = Chart().Missing(DataArea.CrpHemoglobin).Missing(DataArea.Medications, partial: true).Snapshot();
 
-        Assert.Equal(["CRP and hemoglobin results"], s.Unavailable);
+        Assert.Equal([(DataArea.CrpHemoglobin, false), (DataArea.Medications, true)], s.Gaps.Select(g => (g.Area, g.Partial)));
     }
 
     // ---- realistic fixtures ----------------------------------------------------------------------------------------
@@ -646,7 +686,7 @@ public sealed class SnapshotBuilderTests
     [Fact]
     public void Fixture_IronPanelAlreadyDrafted_Recognised()
     {
-        Assert.True(FixtureSnapshot("order-select-iron-panel-already-drafted.json").IronStudiesAlreadyOrdered);
+        Assert.Contains(Analyte.Tsat, FixtureSnapshot("order-select-iron-panel-already-drafted.json").DraftedLabs);
     }
 
     [Fact]

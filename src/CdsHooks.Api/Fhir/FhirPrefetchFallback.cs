@@ -42,7 +42,7 @@ public sealed partial class FhirPrefetchFallback(
                 ? new Problem("incomplete", "this service has no FHIR server access to read it")
                 : new Problem("security", $"the request's fhirServer ({check.RejectedHost}) is not on this service's allowlist, so it was not contacted");
             return new FallbackResult([], [.. work.Select(e => Missing(e, why))],
-                Unavailable: references.Count > 0 && check.RejectedHost is not null ? ["details of referenced Medications"] : null);
+                MedicationDetailsWhy: references.Count > 0 ? why.Why : null);
         }
 
         var o = options.Value;
@@ -60,12 +60,10 @@ public sealed partial class FhirPrefetchFallback(
 
         var fetched = outcomes.Where(r => r.Entry is not null).Select(r => r.Entry!).ToList();
         var missing = outcomes.Where(r => r.Missing is not null).Select(r => r.Missing!).ToList();
-        var unavailable = new List<string>();
         foreach (var r in outcomes) medications.AddRange(r.Medications);
         medications = [.. medications.Distinct()];
-        if (call.MedicationReadsFailed) unavailable.Add("details of some referenced Medications");
         LogFetched(logger, work.Count, references.Count, check.Base!.Host, missing.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return new FallbackResult(fetched, missing, medications, unavailable);
+        return new FallbackResult(fetched, missing, medications, call.MedicationReadsFailed ? "the FHIR server did not return them" : null);
     }
 
     private static IEnumerable<Resource> Drafts(CdsRequest request) =>
@@ -120,7 +118,8 @@ public sealed partial class FhirPrefetchFallback(
             : entry.State == PrefetchState.Data
                 ? $"Further pages of {entry.Key.Describes} could not be read: {problem.Why}."
                 : $"Prefetch '{entry.Key.Name}' ({entry.Key.Describes}) was not sent and {problem.Why}.",
-        problem.Code);
+        problem.Code,
+        problem.Why);
 
     /// <summary>Why data could not be read: a FHIR IssueType code and words for the EHR's log.</summary>
     private sealed record Problem(string Code, string Why);

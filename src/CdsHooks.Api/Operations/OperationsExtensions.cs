@@ -1,3 +1,4 @@
+using CdsHooks.Api.Explain;
 using CdsHooks.Api.Fhir;
 using CdsHooks.Api.Services;
 using CdsHooks.Protocol;
@@ -24,6 +25,7 @@ public static class OperationsExtensions
         services.AddSingleton<RlsAdvisor>();
         services.AddSingleton<CdsServiceCatalog>();
         services.AddSingleton<PatientDataGatherer>();
+        services.AddSingleton<ExplainLinks>();
         services.AddFhirFallback(configuration);
         services.AddSingleton(TimeProvider.System);
         services.AddHealthChecks().AddCheck<KnowledgeHealthCheck>("knowledge", tags: ["ready"]);

@@ -1,16 +1,18 @@
 using CdsHooks.Fhir;
 using CdsHooks.Protocol;
+using CdsHooks.Rls.Knowledge;
 using CdsHooks.Rls.Snapshot;
 
 namespace CdsHooks.Api.Services;
 
 /// <summary>
-/// Data a hook call needs but could not get: reported to the client in a 412 OperationOutcome.
-/// <paramref name="Code"/> is the FHIR IssueType (timeout, login, forbidden, transient, security, ...).
+/// Data a hook call needs but could not get. <paramref name="Reason"/> is the sentence for a 412 OperationOutcome;
+/// <paramref name="Code"/> is the FHIR IssueType (timeout, login, forbidden, transient, security, ...);
+/// <paramref name="Why"/> is the short cause a card shows ("the FHIR server failed (503)").
 /// </summary>
-public sealed record MissingData(string Key, string Reason, string Code = "incomplete");
+public sealed record MissingData(string Key, string Reason, string Code = "incomplete", string? Why = null);
 
-/// <summary>The result of gathering: a record for the rules, or what is missing.</summary>
+/// <summary>The result of gathering: a record for the rules, or the required keys that could not be read at all.</summary>
 public sealed record GatherResult(PatientRecord? Record, IReadOnlyList<MissingData> Missing);
 
 /// <summary>
@@ -26,19 +28,21 @@ public interface IPrefetchFallback
 /// <param name="Fetched">Entries that replace the request's (complete, or partial when a later page failed).</param>
 /// <param name="Missing">Keys that could not be read (or whose further pages could not).</param>
 /// <param name="Medications">Medications read for otherwise unresolved references.</param>
-/// <param name="Unavailable">Other optional data that could not be read, for the card detail.</param>
+/// <param name="MedicationDetailsWhy">Set when some referenced Medications could not be read: why.</param>
 public sealed record FallbackResult(
     IReadOnlyList<PrefetchEntry> Fetched,
     IReadOnlyList<MissingData> Missing,
     IReadOnlyList<Medication>? Medications = null,
-    IReadOnlyList<string>? Unavailable = null)
+    string? MedicationDetailsWhy = null)
 {
     public static FallbackResult Nothing { get; } = new([], []);
 }
 
 /// <summary>
-/// Gathers the patient's data for one hook call: prefetch first, then the fallback for keys that are absent,
-/// failed or paged. Required keys that stay missing make the call fail with 412; optional ones are noted.
+/// Gathers the patient's data for one hook call: prefetch first, then the fallback for keys that are absent, failed
+/// or paged. A required key that cannot be read at all makes the call fail with 412; everything else that could not
+/// be read (a required key read in part, a guard key, an optional key) goes into the record as a
+/// <see cref="DataGap"/> per data area, for the rules to decide what it means and the cards to say.
 /// </summary>
 public sealed class PatientDataGatherer(IPrefetchFallback fallback)
 {
@@ -46,42 +50,46 @@ public sealed class PatientDataGatherer(IPrefetchFallback fallback)
     {
         var entries = PrefetchResolver.Resolve(request, service);
         var result = await fallback.FetchAsync(request, [.. entries.Values], cancellationToken);
-        var unavailable = new List<string>(result.Unavailable ?? []);
         foreach (var fetched in result.Fetched) entries[fetched.Key.Name] = fetched;
-        if (result.Missing.Count > 0)
+
+        var gaps = new List<DataGap>();
+        List<MissingData>? missingRequired = null;
+        foreach (var missing in result.Missing)
         {
-            var missingRequired = new List<MissingData>();
-            foreach (var missing in result.Missing)
+            var entry = entries[missing.Key];
+            // A paged bundle whose further pages could not be read still has its first page: used, and a gap noted.
+            var partial = entry.State == PrefetchState.Data;
+            if (!partial && entry.Key.Required)
             {
-                var entry = entries[missing.Key];
-                // A paged bundle whose further pages could not be read still has its first page: use it, say so.
-                if (entry.State == PrefetchState.Data)
-                {
-                    unavailable.Add($"further pages of {entry.Key.Describes}");
-                }
-                else if (entry.Key.Required)
-                {
-                    missingRequired.Add(missing);
-                }
-                else
-                {
-                    unavailable.Add(entry.Key.Describes);
-                }
+                (missingRequired ??= []).Add(missing);
+                continue;
             }
-            if (missingRequired.Count > 0) return new GatherResult(null, missingRequired);
+            foreach (var area in entry.Key.Areas)
+            {
+                gaps.Add(new DataGap(area, partial, missing.Why ?? missing.Reason, missing.Key, missing.Code, missing.Reason));
+            }
         }
+        if (missingRequired is not null) return new GatherResult(null, missingRequired);
 
-        return new GatherResult(BuildRecord(request, entries, result.Medications ?? [], unavailable), []);
-    }
+        // A guard key sent as null: "no data" cannot be told from "not recorded", so what it guards is not suggested.
+        foreach (var entry in entries.Values)
+        {
+            if (entry.Key.Role != PrefetchRole.Guard || entry.State != PrefetchState.NoData) continue;
+            foreach (var area in entry.Key.Areas)
+            {
+                gaps.Add(new DataGap(area, Partial: false, "the EHR sent no data for it", entry.Key.Name, "not-found",
+                    $"Prefetch '{entry.Key.Name}' ({entry.Key.Describes}) was sent as null."));
+            }
+        }
+        if (result.MedicationDetailsWhy is { } why) gaps.Add(new DataGap(DataArea.MedicationDetails, Partial: true, why));
 
-    private static PatientRecord BuildRecord(CdsRequest request, Dictionary<string, PrefetchEntry> entries, IReadOnlyList<Medication> readMedications, List<string> unavailable)
-    {
         var context = request.Context!;
-        return PatientRecord.FromResources(
+        var record = PatientRecord.FromResources(
             context.PatientId!,
-            entries.Values.SelectMany(e => e.Resources).Concat(readMedications),
+            entries.Values.SelectMany(e => e.Resources).Concat(result.Medications ?? []),
             context.DraftOrders,
             context.Selections,
-            unavailable);
+            gaps);
+        return new GatherResult(record, []);
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CdsHooks.Api.Analytics;
+using CdsHooks.Api.Explain;
 using CdsHooks.Fhir;
 using CdsHooks.Protocol;
 using CdsHooks.Rls;
@@ -33,6 +34,7 @@ public static partial class ServiceApi
         PatientDataGatherer gatherer,
         RlsAdvisor advisor,
         ICardLog cardLog,
+        ExplainLinks explainLinks,
         TimeProvider clock,
         ILogger<CdsServiceCatalog> logger,
         CancellationToken cancellationToken)
@@ -64,22 +66,18 @@ public static partial class ServiceApi
         var gathered = await gatherer.GatherAsync(request, service, cancellationToken);
         if (gathered.Record is null)
         {
-            LogPreconditionFailed(logger, string.Join(", ", gathered.Missing.Select(m => m.Key)));
-            var outcome = new OperationOutcome
-            {
-                Issue = [.. gathered.Missing.Select(m => new OperationOutcomeIssue
-                {
-                    Severity = "error",
-                    Code = m.Code,
-                    Diagnostics = m.Reason,
-                    Expression = ["prefetch." + m.Key],
-                })],
-            };
-            return TypedResults.Json(outcome, CdsJson.Options, "application/fhir+json", StatusCodes.Status412PreconditionFailed);
+            return PreconditionFailed(logger, gathered.Missing.Select(m => (m.Key, m.Code, m.Reason)));
         }
 
-        var context = new CardContext(service.Id, request.HookInstance!, service.Kind, request.Context!.PatientId!, request.Context.EncounterId, request.Context.UserId);
-        var cards = advisor.Advise(gathered.Record, context, clock.GetUtcNow());
+        var context = new CardContext(service.Id, request.HookInstance!, service.Kind, request.Context!.PatientId!, request.Context.EncounterId,
+            request.Context.UserId, explainLinks.BaseUrl(http));
+        var advice = advisor.Advise(gathered.Record, context, clock.GetUtcNow());
+        if (advice.Unresolved.Count > 0)
+        {
+            // What was read cannot tell whether the patient has RLS (the rest of the conditions or medications): 412.
+            return PreconditionFailed(logger, advice.Unresolved.Select(g => (g.Key ?? "", g.Code, g.Diagnostics ?? g.Why)));
+        }
+        var cards = advice.Cards;
         // Queued, not written: the response does not wait for the store (unless the log's queue is full).
         await cardLog.RecordAsync(service.Id, request.HookInstance!, cards, cancellationToken);
         if (logger.IsEnabled(LogLevel.Information)) // the topic list is built only when it will be written
@@ -87,6 +85,24 @@ public static partial class ServiceApi
             LogAnswered(logger, cards.Count, string.Join(",", cards.Select(c => c.Source.Topic?.Code)), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         return new BufferedJsonResult<CdsResponse>(new CdsResponse { Cards = cards });
+    }
+
+    /// <summary>412 with an OperationOutcome naming each prefetch key that could not be read and why (CDS Hooks 2.0 §Prefetch).</summary>
+    private static JsonHttpResult<OperationOutcome> PreconditionFailed(ILogger logger, IEnumerable<(string Key, string Code, string Diagnostics)> missing)
+    {
+        var issues = missing.DistinctBy(m => m.Key).ToList();
+        LogPreconditionFailed(logger, string.Join(", ", issues.Select(m => m.Key)));
+        var outcome = new OperationOutcome
+        {
+            Issue = [.. issues.Select(m => new OperationOutcomeIssue
+            {
+                Severity = "error",
+                Code = m.Code,
+                Diagnostics = m.Diagnostics,
+                Expression = ["prefetch." + m.Key],
+            })],
+        };
+        return TypedResults.Json(outcome, CdsJson.Options, "application/fhir+json", StatusCodes.Status412PreconditionFailed);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Answered with {CardCount} cards [{Topics}] in {ElapsedMs:0.0} ms")]

@@ -2,14 +2,18 @@ using CdsHooks.Rls.Snapshot;
 
 namespace CdsHooks.Rls.Cards;
 
-/// <summary>What a card needs to know about the call it answers (ids for suggestions and stable uuids).</summary>
+/// <summary>
+/// What a card needs to know about the call it answers: ids for suggestions and stable uuids, and where this
+/// service's explanation pages are (an absolute base URL, e.g. <c>https://cds.example.org</c>; none: no link).
+/// </summary>
 public sealed record CardContext(
     string ServiceId,
     string HookInstance,
     HookKind Hook,
     string PatientId,
     string? EncounterId,
-    string? UserId);
+    string? UserId,
+    string? ExplainBaseUrl = null);
 
 /// <summary>Code systems this service defines for its own codes.</summary>
 public static class ServiceCodeSystems

@@ -1,5 +1,6 @@
 namespace CdsHooks.Rls.Knowledge;
 
+/// <summary>The numeric results the rules read, each in one canonical unit (see the knowledge file's <c>units</c>).</summary>
 public enum Analyte
 {
     Ferritin,
@@ -9,6 +10,8 @@ public enum Analyte
     Transferrin,
     Crp,
     Hemoglobin,
+    Phosphate,
+    Egfr,
 }
 
 public enum DrugClass
@@ -19,9 +22,12 @@ public enum DrugClass
     Tca,
     SedatingAntihistamine,
     DopamineAntagonist,
-    RlsTreatment,
+    DopamineAgonist,
+    Levodopa,
+    Alpha2DeltaLigand,
     OralIron,
     IvIron,
+    IronChelator,
     AlternativeAntidepressant,
 }
 
@@ -29,17 +35,45 @@ public enum ConditionKind
 {
     Rls,
     Anxiety,
+    IronOverload,
+    Pregnancy,
+    Parkinsonism,
+    KidneyFailure,
+    Dialysis,
+    PostherpeticNeuralgia,
 }
 
-/// <summary>The six card kinds; <see cref="CardKinds.Code"/> is the <c>source.topic.code</c> of each card.</summary>
+/// <summary>
+/// What the service reads about a patient, in the words a card uses when it could not be read ("Could not check
+/// the allergy list"). Each prefetch key covers one or more areas; a rule that needs an area it could not read
+/// suggests nothing that area guards.
+/// </summary>
+public enum DataArea
+{
+    Patient,
+    Conditions,
+    Medications,
+    MedicationDetails,
+    IronLabs,
+    CrpHemoglobin,
+    Allergies,
+    IronHistory,
+    Pregnancy,
+    Phosphate,
+    KidneyFunction,
+}
+
+/// <summary>The card kinds; <see cref="CardKinds.Code"/> is the <c>source.topic.code</c> of each card.</summary>
 public enum CardKind
 {
     IronStudies,
     IronTherapy,
     IvIron,
     IvIronCaution,
+    IronContraindicated,
     SsriCaution,
     AggravatingDrugCaution,
+    DataIncomplete,
 }
 
 public static class CardKinds
@@ -50,66 +84,61 @@ public static class CardKinds
         CardKind.IronTherapy => "iron-therapy",
         CardKind.IvIron => "iv-iron",
         CardKind.IvIronCaution => "iv-iron-caution",
+        CardKind.IronContraindicated => "iron-contraindicated",
         CardKind.SsriCaution => "ssri-caution",
         CardKind.AggravatingDrugCaution => "aggravating-drug-caution",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
-
-    public static string Display(this CardKind kind) => kind switch
-    {
-        CardKind.IronStudies => "Iron studies due in RLS",
-        CardKind.IronTherapy => "Iron therapy indicated in RLS",
-        CardKind.IvIron => "Consider IV iron in RLS",
-        CardKind.IvIronCaution => "IV iron not indicated",
-        CardKind.SsriCaution => "Serotonergic antidepressant may worsen RLS",
-        CardKind.AggravatingDrugCaution => "Medication may worsen RLS",
+        CardKind.DataIncomplete => "data-incomplete",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
     public static IReadOnlyList<CardKind> All { get; } = Enum.GetValues<CardKind>();
 
-    public static CardKind? FromCode(string? code) => code switch
+    public static CardKind? FromCode(string? code)
     {
-        "iron-studies" => CardKind.IronStudies,
-        "iron-therapy" => CardKind.IronTherapy,
-        "iv-iron" => CardKind.IvIron,
-        "iv-iron-caution" => CardKind.IvIronCaution,
-        "ssri-caution" => CardKind.SsriCaution,
-        "aggravating-drug-caution" => CardKind.AggravatingDrugCaution,
-        _ => null,
-    };
+        foreach (var kind in All)
+        {
+            if (kind.Code() == code) return kind;
+        }
+        return null;
+    }
 
-    internal static Analyte? ParseAnalyte(string? s) => s switch
-    {
-        "ferritin" => Analyte.Ferritin,
-        "tsat" => Analyte.Tsat,
-        "iron" => Analyte.Iron,
-        "tibc" => Analyte.Tibc,
-        "transferrin" => Analyte.Transferrin,
-        "crp" => Analyte.Crp,
-        "hemoglobin" => Analyte.Hemoglobin,
-        _ => null,
-    };
+    internal static Analyte? ParseAnalyte(string? s) => Parse<Analyte>(s);
 
-    internal static DrugClass? ParseDrugClass(string? s) => s switch
-    {
-        "ssri" => DrugClass.Ssri,
-        "snri" => DrugClass.Snri,
-        "mirtazapine" => DrugClass.Mirtazapine,
-        "tca" => DrugClass.Tca,
-        "sedating-antihistamine" => DrugClass.SedatingAntihistamine,
-        "dopamine-antagonist" => DrugClass.DopamineAntagonist,
-        "rls-treatment" => DrugClass.RlsTreatment,
-        "oral-iron" => DrugClass.OralIron,
-        "iv-iron" => DrugClass.IvIron,
-        "alternative-antidepressant" => DrugClass.AlternativeAntidepressant,
-        _ => null,
-    };
+    internal static DrugClass? ParseDrugClass(string? s) => Parse<DrugClass>(s);
 
-    internal static ConditionKind? ParseConditionKind(string? s) => s switch
+    internal static ConditionKind? ParseConditionKind(string? s) => Parse<ConditionKind>(s);
+
+    internal static DataArea? ParseDataArea(string? s) => Parse<DataArea>(s);
+
+    /// <summary>The kebab-case name the knowledge file uses for an enum member ("sedating-antihistamine").</summary>
+    public static string FileName<T>(T value) where T : struct, Enum
     {
-        "rls" => ConditionKind.Rls,
-        "anxiety" => ConditionKind.Anxiety,
-        _ => null,
-    };
+        var name = value.ToString();
+        var sb = new System.Text.StringBuilder(name.Length + 4);
+        for (int i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsUpper(c))
+            {
+                if (i > 0) sb.Append('-');
+                sb.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>Reads a kebab-case name of the knowledge file ("dopamine-agonist", "alpha2-delta-ligand" is "Alpha2DeltaLigand").</summary>
+    private static T? Parse<T>(string? s) where T : struct, Enum
+    {
+        if (s is null) return null;
+        foreach (var value in Enum.GetValues<T>())
+        {
+            if (FileName(value) == s) return value;
+        }
+        return null;
+    }
 }

@@ -4,16 +4,52 @@ using CdsHooks.Rls.Snapshot;
 namespace CdsHooks.Rls.Rules;
 
 /// <summary>
-/// The RLS iron and medication rules. Pure: a snapshot in, findings out, thresholds from the knowledge file.
-/// order-select comments only on the selected orders (plus patient-level iron findings); order-sign on all
-/// draft orders; patient-view on active medications.
+/// The RLS iron and medication rules. Pure: a snapshot in, findings out, every threshold, product and
+/// contraindication from the knowledge file. Every clinical decision is made here (which card, which orders are
+/// safe to suggest and why the others are not, which results count, which caveats apply); the card builders only
+/// word the findings.
+/// <list type="bullet">
+/// <item>order-select comments on the selected orders (plus patient-level iron findings); order-sign on all draft
+/// orders; patient-view on active medications.</item>
+/// <item>No order is suggested before its contraindications are checked (<see cref="Blocks"/>); when the data that
+/// guards it could not be read, it is not suggested and the card says what could not be checked.</item>
+/// <item>A draft iron order that meets a contraindication gets a caution (<see cref="IronOrderContraindicated"/>).</item>
+/// </list>
 /// </summary>
 public sealed class RlsRules(RlsKnowledge knowledge)
 {
-    public IReadOnlyList<Finding> Evaluate(PatientSnapshot s, HookKind hook)
+    private readonly Contraindication _overload = knowledge.Contraindications[ContraindicationIds.IronOverload];
+    private readonly Contraindication _hardStop = knowledge.Contraindications[ContraindicationIds.FerritinHardStop];
+    private readonly Contraindication _firstTrimester = knowledge.Contraindications[ContraindicationIds.FirstTrimester];
+    private readonly Contraindication _trimesterUnknown = knowledge.Contraindications[ContraindicationIds.TrimesterUnknown];
+    private readonly Contraindication _laterPregnancy = knowledge.Contraindications[ContraindicationIds.LaterPregnancy];
+    private readonly Contraindication _seriousIvAllergy = knowledge.Contraindications[ContraindicationIds.SeriousIvIronHypersensitivity];
+    private readonly Contraindication _ivAllergy = knowledge.Contraindications[ContraindicationIds.IvIronHypersensitivity];
+    private readonly Contraindication _oralAllergy = knowledge.Contraindications[ContraindicationIds.OralIronHypersensitivity];
+    private readonly Contraindication _lowPhosphate = knowledge.Contraindications[ContraindicationIds.Hypophosphatemia];
+    private readonly Contraindication _noPhosphate = knowledge.Contraindications[ContraindicationIds.PhosphateNotMeasured];
+    private readonly Contraindication _recentIv = knowledge.Contraindications[ContraindicationIds.RecentIvIron];
+    private readonly Contraindication _dialysis = knowledge.Contraindications[ContraindicationIds.Dialysis];
+    private readonly Contraindication _oralInProgress = knowledge.Contraindications[ContraindicationIds.OralIronInProgress];
+    private readonly Contraindication _ivInProgress = knowledge.Contraindications[ContraindicationIds.IvIronInProgress];
+    private readonly Contraindication _ageUnknown = knowledge.Contraindications[ContraindicationIds.AgeUnknown];
+    private readonly Contraindication _child = knowledge.Contraindications[ContraindicationIds.Child];
+    private readonly Product _fcm = knowledge.Products[SuggestionKeys.FerricCarboxymaltose];
+    private readonly Product _oralIron = knowledge.Products[SuggestionKeys.FerrousSulfate];
+
+    public Assessment Evaluate(PatientSnapshot s, HookKind hook)
     {
-        // Patients without RLS get no RLS cards.
-        if (s.Rls is null) return [];
+        if (s.Rls is null)
+        {
+            // Without RLS there is nothing to say, unless the part that was not read could hold the RLS diagnosis
+            // (conditions) or an RLS treatment (medications): then nothing useful can be said either way.
+            List<DataGap>? unresolved = null;
+            foreach (var gap in s.Gaps)
+            {
+                if (gap.Area is DataArea.Conditions or DataArea.Medications) (unresolved ??= []).Add(gap);
+            }
+            return unresolved is null ? Assessment.None : new Assessment([], unresolved);
+        }
 
         var t = knowledge.Thresholds;
         var since = s.Now.AddDays(-t.IronStudiesWindowDays);
@@ -22,8 +58,10 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         var inScope = s.Medications.Where(m => InScope(m, hook)).ToList();
         var findings = new List<Finding>();
 
-        var ironStudiesDue = ferritin is null && tsat is null && !s.IronStudiesAlreadyOrdered;
-        var ironLabs = new[] { s.Lab(Analyte.Ferritin), s.Lab(Analyte.Tsat) }.OfType<LabResult>().ToList();
+        var ironStudies = IronStudies(s, ferritin, tsat);
+        // An iron card that is given anyway carries the missing ferritin or TSAT as a test, rather than a second card.
+        var treatment = s.IsChild(t) ? null : IronTreatment(s, inScope, ferritin, tsat, ironStudies?.Order);
+        if (treatment is not null) ironStudies = null;
 
         // Medication cautions: one card per drug, however many orders or statements carry it.
         var cautions = new Dictionary<string, AggravatingDrug>(StringComparer.OrdinalIgnoreCase);
@@ -32,7 +70,7 @@ public sealed class RlsRules(RlsKnowledge knowledge)
             foreach (var drug in med.Drugs)
             {
                 if (knowledge.CardFor(drug.Class) is not { } kind) continue;
-                var finding = new AggravatingDrug(kind, med, drug, ironStudiesDue, ironLabs);
+                var finding = new AggravatingDrug(kind, med, drug, ironStudies) { Evidence = Evidence(s, [s.Lab(Analyte.Ferritin), s.Lab(Analyte.Tsat)], since, showAge: false, ironValues: false) };
                 // The first carrier of a drug wins. Drafts and active medications never share a scope (order hooks
                 // look at drafts only, patient-view at active ones), so there is no draft to prefer over a statement.
                 cautions.TryAdd(finding.Key, finding);
@@ -41,50 +79,322 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         findings.AddRange(cautions.Values);
 
         // The caution cards carry the iron-studies suggestion themselves; a second card would duplicate it.
-        if (ironStudiesDue && cautions.Count == 0) findings.Add(new IronStudiesDue(s.Lab(Analyte.Ferritin), s.Lab(Analyte.Tsat)));
+        if (ironStudies is not null && cautions.Count == 0) findings.Add(ironStudies);
 
-        // Adult thresholds only (IRLSSG 2018: children differ). Unknown age is treated as adult and said so in the card.
-        if (s.AgeYears is { } age && age < t.AdultAgeYears) return findings;
+        findings.AddRange(IronOrderCautions(s, inScope, ferritin, tsat));
+        if (treatment is not null) findings.Add(treatment);
 
+        if (DataIncomplete(s, inScope) is { } incomplete) findings.Add(incomplete);
+        return new Assessment(findings, []);
+    }
+
+    // ---- Iron studies -----------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Ferritin and TSAT are both needed to judge iron status (AASM 2024 GPS 1): whichever has no recent result and is
+    /// not already being ordered is suggested — both as the iron studies order, or the one that is missing.
+    /// </summary>
+    private IronStudiesDue? IronStudies(PatientSnapshot s, LabResult? ferritin, LabResult? tsat)
+    {
+        var needFerritin = ferritin is null && !s.DraftedLabs.Contains(Analyte.Ferritin);
+        var needTsat = tsat is null && !TsatDrafted(s);
+        if (!needFerritin && !needTsat) return null;
+        var since = s.Now.AddDays(-knowledge.Thresholds.IronStudiesWindowDays);
+        var evidence = Evidence(s, [s.Lab(Analyte.Ferritin), s.Lab(Analyte.Tsat)], since, showAge: true, ironValues: false);
+        if (needFerritin && needTsat) return new IronStudiesDue([Analyte.Ferritin, Analyte.Tsat], null, knowledge.LabOrders[SuggestionKeys.IronStudies]) { Evidence = evidence };
+        return needFerritin
+            ? new IronStudiesDue([Analyte.Ferritin], tsat, knowledge.LabOrders[SuggestionKeys.Ferritin]) { Evidence = evidence }
+            : new IronStudiesDue([Analyte.Tsat], ferritin, knowledge.LabOrders[SuggestionKeys.IronPanel]) { Evidence = evidence };
+    }
+
+    private static bool TsatDrafted(PatientSnapshot s) =>
+        s.DraftedLabs.Contains(Analyte.Tsat) || (s.DraftedLabs.Contains(Analyte.Iron) && s.DraftedLabs.Contains(Analyte.Tibc));
+
+    // ---- Iron treatment ---------------------------------------------------------------------------------------------
+
+    private Finding? IronTreatment(PatientSnapshot s, List<MedicationFact> inScope, LabResult? ferritin, LabResult? tsat, LabOrder? missingStudies)
+    {
+        var t = knowledge.Thresholds;
         var hardStop = ferritin?.AtLeast(t.FerritinHardStop) == true;
-        var ivIron = ferritin is not null
-            && ferritin.Above(t.FerritinIronTherapyMax) && ferritin.AtMost(t.FerritinIvIronMax)
-            && (tsat is null || tsat.Below(t.TsatIvIronBelow));
         // A TSAT at or above the IV-iron limit means iron is not deficient enough to supplement, whatever the
-        // ferritin (IRLSSG 2018: iron helps RLS with TSAT < 45 %); an IV iron order then gets the caution alone.
+        // ferritin (IRLSSG 2018: iron helps RLS with TSAT < 45 %).
         var saturated = tsat?.AtLeast(t.TsatIvIronBelow) == true;
-        var ironTherapy = !ivIron && !hardStop && !saturated
+        var ivRange = ferritin is not null && !saturated && (tsat is null || tsat.Below(t.TsatIvIronBelow))
+            && ferritin.Above(t.FerritinIronTherapyMax) && ferritin.AtMost(t.FerritinIvIronMax);
+        var low = !ivRange && !hardStop && !saturated
             && (ferritin?.AtMost(t.FerritinIronTherapyMax) == true || tsat?.Below(t.TsatIronTherapyBelow) == true);
+        if (!ivRange && !low) return null;
 
-        var ironOrders = inScope.Where(m => m.Origin == MedicationOrigin.Draft && (m.Has(DrugClass.OralIron) || m.Has(DrugClass.IvIron))).ToList();
-        if (ivIron)
+        var since = s.Now.AddDays(-t.IronStudiesWindowDays);
+        var evidence = Evidence(s, [ferritin, tsat], since, showAge: true, ironValues: true);
+        // The iron orders this hook comments on (the selected ones at order-select): carried as "in progress" or replaced.
+        var drafts = inScope.Where(m => m.Origin == MedicationOrigin.Draft && m.IsIron).ToList();
+        var tests = new List<LabOrder>(2);
+        if (missingStudies is not null) tests.Add(missingStudies);
+
+        if (ivRange)
         {
-            findings.Add(new IvIronSuggested(ferritin!, tsat, ironOrders.FirstOrDefault(m => m.Has(DrugClass.OralIron) && !m.Has(DrugClass.IvIron))));
-        }
-        else if (ironTherapy)
-        {
-            var inProgress = ironOrders.FirstOrDefault()
-                ?? s.Medications.FirstOrDefault(m => m.Origin != MedicationOrigin.Draft && (m.Has(DrugClass.OralIron) || m.Has(DrugClass.IvIron)));
-            findings.Add(new IronTherapyIndicated(ferritin, tsat, inProgress));
+            var oralOrder = drafts.FirstOrDefault(m => m.Has(DrugClass.OralIron) && !m.Has(DrugClass.IvIron));
+            var options = drafts.Any(m => m.Has(DrugClass.IvIron)) ? [] : new List<IronOption> { Option(s, _fcm, tests) };
+            return new IvIronSuggested(ferritin!, tsat, options, oralOrder, tests) { Evidence = evidence };
         }
 
-        foreach (var order in ironOrders.Where(m => m.Has(DrugClass.IvIron)))
+        // Iron already being ordered in this session: the card says so and suggests nothing more.
+        var inProgress = drafts.FirstOrDefault() ?? s.Medications.FirstOrDefault(m => m.IsCurrent && m.IsIron);
+        var candidates = new List<IronOption>(2);
+        if (drafts.Count == 0)
         {
-            if (ferritin?.Above(t.FerritinIvIronMax) == true || tsat?.AtLeast(t.TsatIvIronBelow) == true)
+            // IRLSSG 2018 limits initial IV iron to ferritin ≤ 100: above that, or with no recent ferritin, only oral.
+            if (ferritin?.AtMost(t.FerritinIvIronMax) == true) candidates.Add(Option(s, _fcm, tests));
+            candidates.Add(Option(s, _oralIron, tests));
+        }
+        return new IronTherapyIndicated(ferritin, tsat, candidates, inProgress, tests) { Evidence = evidence };
+    }
+
+    private IronOption Option(PatientSnapshot s, Product product, List<LabOrder> tests)
+    {
+        var blocks = Blocks(s, product);
+        // The only thing keeping ferric carboxymaltose back is a missing phosphate: suggest measuring it.
+        if (blocks.Count == 1 && blocks[0].Contraindication == _noPhosphate && !s.DraftedLabs.Contains(Analyte.Phosphate))
+        {
+            tests.Add(knowledge.LabOrders[SuggestionKeys.Phosphate]);
+        }
+        return new IronOption(product, blocks);
+    }
+
+    /// <summary>
+    /// Everything that keeps <paramref name="product"/> from being suggested to this patient: contraindications
+    /// recorded, and guarding data that could not be read (which counts as "could not check", never as "absent").
+    /// </summary>
+    private List<Block> Blocks(PatientSnapshot s, Product product)
+    {
+        var t = knowledge.Thresholds;
+        var blocks = new List<Block>();
+        void NotChecked(DataArea area)
+        {
+            if (s.GapIn(area) is { } gap) blocks.Add(new Block(null, null, area, gap.Why));
+        }
+
+        foreach (var reason in Contraindications(s, product.Route == Route.Oral ? DrugClass.OralIron : DrugClass.IvIron, product.Ingredient, forDraft: false))
+        {
+            blocks.Add(reason);
+        }
+
+        // Doses are by age (and weight): no adult dose without a known adult age.
+        if (s.AgeYears is null) blocks.Add(new Block(_ageUnknown, s.AgeUnknownWhy));
+        else if (product.MinAgeYears is { } min && s.AgeYears < min) blocks.Add(new Block(_child, $"{s.AgeYears} years"));
+
+        // Guards every iron order: overload (conditions, chelators), duplicates, hypersensitivity.
+        NotChecked(DataArea.Conditions);
+        NotChecked(DataArea.Medications);
+        NotChecked(DataArea.Allergies);
+        if (product.Route == Route.Iv)
+        {
+            NotChecked(DataArea.IronHistory);
+            if (s.Pregnancy.State != PregnancyState.Pregnant && s.CouldBePregnant(t))
             {
-                findings.Add(new IvIronNotIndicated(order, ferritin, tsat, hardStop));
+                NotChecked(DataArea.Pregnancy);
+                if (s.Pregnancy.State == PregnancyState.Unknown && s.GapIn(DataArea.Pregnancy) is null)
+                {
+                    blocks.Add(new Block(null, null, DataArea.Pregnancy, s.Pregnancy.Evidence));
+                }
+            }
+        }
+        if (product.IsFerricCarboxymaltose)
+        {
+            NotChecked(DataArea.Phosphate);
+            var phosphate = Recent(s.Lab(Analyte.Phosphate), s.Now.AddDays(-t.PhosphateWindowDays));
+            if (phosphate is null && s.GapIn(DataArea.Phosphate) is null && !blocks.Exists(b => b.Contraindication == _lowPhosphate))
+            {
+                blocks.Add(new Block(_noPhosphate, $"none in the last {t.PhosphateWindowDays} days"));
+            }
+        }
+        return blocks;
+    }
+
+    /// <summary>
+    /// The contraindications recorded for an iron drug of <paramref name="cls"/> (<paramref name="ingredient"/>): for a
+    /// suggestion (all of them) or a draft order (those marked as cautions on a draft, and not the draft itself as its
+    /// own duplicate).
+    /// </summary>
+    private List<Block> Contraindications(PatientSnapshot s, DrugClass cls, string ingredient, bool forDraft, MedicationFact? draft = null)
+    {
+        var t = knowledge.Thresholds;
+        var reasons = new List<Block>();
+        void Add(Contraindication c, string detail)
+        {
+            if (!c.Rules(cls, ingredient) || (forDraft && !c.CautionOnDraft)) return;
+            if (!reasons.Exists(r => r.Contraindication == c)) reasons.Add(new Block(c, detail));
+        }
+
+        foreach (var c in s.Conditions)
+        {
+            if (c.Kind == ConditionKind.IronOverload) Add(_overload, $"{c.Display} (diagnosis)");
+            if (c.Kind == ConditionKind.Dialysis) Add(_dialysis, $"{c.Display} (diagnosis)");
+        }
+        foreach (var m in s.Medications)
+        {
+            if (m.Has(DrugClass.IronChelator) && (m.IsCurrent || Within(m.When, s.Now, t.IvIronLookbackDays)))
+            {
+                Add(_overload, $"{m.Name} ({Origin(m)})");
+            }
+        }
+        if (s.Lab(Analyte.Ferritin) is { } ferritin && ferritin.When >= s.Now.AddDays(-t.IronStudiesWindowDays) && ferritin.AtLeast(t.FerritinHardStop))
+        {
+            // An IV order at this ferritin has its own caution (iv-iron-caution, critical); an oral one is cautioned here.
+            if (!(forDraft && cls == DrugClass.IvIron)) Add(_hardStop, $"ferritin {Value(ferritin)} on {Date(ferritin.When)}");
+        }
+
+        if (s.Pregnancy.State == PregnancyState.Pregnant)
+        {
+            if (s.Pregnancy.WeeksHigh is { } high && high < t.SecondTrimesterFromWeeks) Add(_firstTrimester, s.Pregnancy.Evidence);
+            else if (s.Pregnancy.WeeksLow is { } lowWeeks && lowWeeks >= t.SecondTrimesterFromWeeks) Add(_laterPregnancy, s.Pregnancy.Evidence);
+            else Add(_trimesterUnknown, s.Pregnancy.Evidence);
+        }
+
+        foreach (var a in s.Allergies)
+        {
+            if ((a.Forms & IronForm.Iv) != 0) Add(a.Serious ? _seriousIvAllergy : _ivAllergy, a.Description);
+            if ((a.Forms & IronForm.Oral) != 0) Add(_oralAllergy, a.Description);
+        }
+
+        if (s.Lab(Analyte.Phosphate) is { } phosphate && Within(phosphate.When, s.Now, t.PhosphateWindowDays) && phosphate.Below(t.PhosphateLowBelow))
+        {
+            Add(_lowPhosphate, $"phosphate {Value(phosphate)} on {Date(phosphate.When)}");
+        }
+
+        foreach (var m in s.Medications)
+        {
+            if (m == draft || !m.Has(DrugClass.IvIron)) continue;
+            if (m.Origin is MedicationOrigin.Administration or MedicationOrigin.PastOrder or MedicationOrigin.PastStatement
+                && (m.When is null || Within(m.When, s.Now, t.IvIronLookbackDays)))
+            {
+                Add(_recentIv, m.When is { } w ? $"{m.Name}, {Origin(m)} {Date(w)}" : $"{m.Name}, {Origin(m)}, date not recorded");
             }
         }
 
-        return findings;
+        // Iron already taken or ordered: never suggested again. A draft order is not cautioned as a duplicate of
+        // another draft of the same session (a course of two infusions is often entered as two orders).
+        foreach (var m in s.Medications)
+        {
+            if (m == draft || !m.IsCurrent || (forDraft && m.Origin == MedicationOrigin.Draft)) continue;
+            if (m.Has(DrugClass.OralIron) && cls == DrugClass.OralIron) Add(_oralInProgress, $"{m.Name} ({Origin(m)})");
+            if (m.Has(DrugClass.IvIron) && cls == DrugClass.IvIron && m.Origin is MedicationOrigin.ActiveOrder or MedicationOrigin.Draft)
+            {
+                Add(_ivInProgress, $"{m.Name} ({Origin(m)})");
+            }
+        }
+        return reasons;
+    }
+
+    /// <summary>
+    /// Every draft iron order in scope: a contraindication makes it a caution (critical where it can do serious harm);
+    /// without one, an IV order the labs do not support gets the IV-iron caution.
+    /// </summary>
+    private IEnumerable<Finding> IronOrderCautions(PatientSnapshot s, List<MedicationFact> inScope, LabResult? ferritin, LabResult? tsat)
+    {
+        var t = knowledge.Thresholds;
+        var since = s.Now.AddDays(-t.IronStudiesWindowDays);
+        foreach (var order in inScope)
+        {
+            if (order.Origin != MedicationOrigin.Draft || !order.IsIron) continue;
+            var iv = order.First(DrugClass.IvIron);
+            var drug = iv ?? order.First(DrugClass.OralIron)!;
+            var reasons = Contraindications(s, drug.Class, drug.Ingredient, forDraft: true, order);
+            var notIndicated = iv is not null && (ferritin?.Above(t.FerritinIvIronMax) == true || tsat?.AtLeast(t.TsatIvIronBelow) == true);
+            var hardStop = ferritin?.AtLeast(t.FerritinHardStop) == true;
+            var evidence = Evidence(s, [ferritin, tsat], since, showAge: false, ironValues: true);
+            if (reasons.Count > 0)
+            {
+                string? labs = null;
+                if (notIndicated)
+                {
+                    var parts = new List<string>();
+                    if (ferritin?.Above(t.FerritinIvIronMax) == true) parts.Add($"ferritin {Value(ferritin)}");
+                    if (tsat?.AtLeast(t.TsatIvIronBelow) == true) parts.Add($"TSAT {Value(tsat)}");
+                    labs = string.Join(", ", parts);
+                }
+                yield return new IronOrderContraindicated(order, reasons, labs) { Evidence = evidence };
+            }
+            else if (notIndicated)
+            {
+                yield return new IvIronNotIndicated(order, ferritin, tsat, hardStop) { Evidence = evidence };
+            }
+        }
+    }
+
+    // ---- Data that could not be read ---------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The needed data read only in part (conditions, medications, iron labs) and the drafts in scope whose drug could
+    /// not be identified: a card says so, so that a partial answer never reads as "nothing to worry about". Gaps in
+    /// the data that guards iron orders are named in the iron cards they affect instead.
+    /// </summary>
+    private static DataIncomplete? DataIncomplete(PatientSnapshot s, List<MedicationFact> inScope)
+    {
+        var gaps = s.Gaps.Where(g => g.Area is DataArea.Conditions or DataArea.Medications or DataArea.IronLabs).ToList();
+        var unidentified = inScope.Where(m => m.Unidentified is not null).ToList();
+        if (gaps.Count == 0 && unidentified.Count == 0) return null;
+        return new DataIncomplete(gaps, unidentified) { Evidence = new Evidence([], ShowAge: false, []) };
+    }
+
+    // ---- Evidence and caveats ----------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// What a card shows it used: the given iron labs (older ones marked as not used), then the recent ferritin, TSAT,
+    /// CRP and hemoglobin not already listed; and the caveats: raised CRP (recent), assay differences (when iron values
+    /// are shown), a calculated TSAT, skipped results, and optional data the EHR did not give.
+    /// </summary>
+    private Evidence Evidence(PatientSnapshot s, IEnumerable<LabResult?> ironLabs, DateTimeOffset since, bool showAge, bool ironValues)
+    {
+        var t = knowledge.Thresholds;
+        var labs = new List<ShownLab>(4);
+        foreach (var lab in ironLabs)
+        {
+            if (lab is null || labs.Exists(l => l.Lab.Analyte == lab.Analyte)) continue;
+            labs.Add(new ShownLab(lab, lab.When < since));
+        }
+        foreach (var extra in (ReadOnlySpan<Analyte>)[Analyte.Ferritin, Analyte.Tsat, Analyte.Crp, Analyte.Hemoglobin])
+        {
+            if (labs.Exists(l => l.Lab.Analyte == extra) || s.Lab(extra) is not { } lab) continue;
+            if (extra is Analyte.Ferritin or Analyte.Tsat && lab.When < since) continue;
+            labs.Add(new ShownLab(lab, false));
+        }
+
+        var caveats = new List<Caveat>();
+        if (s.Lab(Analyte.Crp) is { } crp && crp.Above(t.CrpRaisedAbove) && crp.When >= since) caveats.Add(new Caveat(CaveatKind.CrpRaised, Value(crp)));
+        if (ironValues) caveats.Add(new Caveat(CaveatKind.AssayVariation));
+        if (s.Lab(Analyte.Tsat) is { Derived: true }) caveats.Add(new Caveat(CaveatKind.DerivedTsat));
+        foreach (var skipped in s.Skipped) caveats.Add(new Caveat(CaveatKind.Skipped, skipped));
+        foreach (var gap in s.Gaps)
+        {
+            if (gap.Area == DataArea.CrpHemoglobin || gap.Area == DataArea.MedicationDetails) caveats.Add(new Caveat(CaveatKind.Unavailable, knowledge.DataAreaNames[gap.Area]));
+        }
+        return new Evidence(labs, showAge, caveats);
     }
 
     private static LabResult? Recent(LabResult? lab, DateTimeOffset since) => lab is not null && lab.When >= since ? lab : null;
+
+    private static bool Within(DateTimeOffset? when, DateTimeOffset now, int days) => when is { } w && w >= now.AddDays(-days);
+
+    private static string Value(LabResult lab) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{lab.Comparator}{lab.Value:0.##} {lab.Unit}");
+
+    private static string Date(DateTimeOffset when) => when.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Origin(MedicationFact m) => m.Origin switch
+    {
+        MedicationOrigin.Draft => "being ordered",
+        MedicationOrigin.ActiveOrder => "active order",
+        MedicationOrigin.Statement => "active medication",
+        MedicationOrigin.Administration => "given",
+        MedicationOrigin.PastOrder => "ordered",
+        _ => "taken",
+    };
 
     private static bool InScope(MedicationFact m, HookKind hook) => hook switch
     {
         HookKind.OrderSelect => m.Origin == MedicationOrigin.Draft && m.IsSelected,
         HookKind.OrderSign => m.Origin == MedicationOrigin.Draft,
-        _ => m.Origin != MedicationOrigin.Draft,
+        _ => m.IsCurrent && m.Origin != MedicationOrigin.Draft,
     };
 }

@@ -35,7 +35,7 @@ public sealed class MedicationClassifier(RlsKnowledge knowledge)
         {
             if (knowledge.DrugForCode(coding.System, coding.Code) is { } drug)
             {
-                Add(matches, new DrugMatch(drug.Ingredient, drug.Class, $"{SystemName(coding.System)} {coding.Code}"));
+                Add(matches, new DrugMatch(drug.Ingredient, drug.Class, $"{SystemName(coding.System)} {coding.Code}", drug));
             }
             else if (coding.System == FhirSystems.Atc && coding.Code is { } atc && knowledge.ClassForAtc(atc) is { } cls)
             {
@@ -53,17 +53,23 @@ public sealed class MedicationClassifier(RlsKnowledge knowledge)
         knowledge.DrugNames.FindAll(text, found);
         foreach (var (phrase, drug) in found)
         {
-            Add(matches, new DrugMatch(drug.Ingredient, drug.Class, $"name \"{phrase}\""));
+            Add(matches, new DrugMatch(drug.Ingredient, drug.Class, $"name \"{phrase}\"", drug));
         }
     }
 
     private static void Add(List<DrugMatch> matches, DrugMatch match)
     {
-        foreach (var m in matches)
+        for (int i = 0; i < matches.Count; i++)
         {
+            var m = matches[i];
+            // An ATC class hit whose name then resolves to a known ingredient of the same class is the same drug:
+            // the named one is kept, since it knows the ingredient (and whether it is evidence of RLS).
+            if (m.Class == match.Class && m.Drug is null && match.Drug is not null && m.Evidence.StartsWith("ATC ", StringComparison.Ordinal))
+            {
+                matches[i] = match with { Evidence = $"{m.Evidence} and {match.Evidence}" };
+                return;
+            }
             if (string.Equals(m.Ingredient, match.Ingredient, StringComparison.OrdinalIgnoreCase)) return;
-            // An ATC class hit whose name later resolves to a known ingredient of the same class is the same drug.
-            if (m.Class == match.Class && m.Evidence.StartsWith("ATC ", StringComparison.Ordinal) && match.Evidence.StartsWith("name", StringComparison.Ordinal)) return;
         }
         matches.Add(match);
     }

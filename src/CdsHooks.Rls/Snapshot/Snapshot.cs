@@ -11,7 +11,8 @@ public sealed record LabResult(
     DateTimeOffset When,
     string Code,
     string? ReportedAs,
-    bool Derived = false)
+    bool Derived = false,
+    string? SourceId = null)
 {
     /// <summary>True only when the value is certainly at most <paramref name="limit"/> (a "&gt;50" is not).</summary>
     public bool AtMost(decimal limit) => Comparator switch
@@ -45,7 +46,7 @@ public sealed record LabResult(
 }
 
 /// <summary>How a drug was recognised: code, class code or name. Shown in card details for transparency.</summary>
-public sealed record DrugMatch(string Ingredient, DrugClass Class, string Evidence);
+public sealed record DrugMatch(string Ingredient, DrugClass Class, string Evidence, KnownDrug? Drug = null);
 
 public enum MedicationOrigin
 {
@@ -55,15 +56,27 @@ public enum MedicationOrigin
     ActiveOrder,
     /// <summary>An active MedicationStatement.</summary>
     Statement,
+    /// <summary>A completed or stopped MedicationRequest.</summary>
+    PastOrder,
+    /// <summary>A completed or stopped MedicationStatement.</summary>
+    PastStatement,
+    /// <summary>A MedicationAdministration: a dose given (completed or in progress).</summary>
+    Administration,
 }
 
-/// <summary>A medication (draft, ordered or taken) with the drugs recognised in it.</summary>
+/// <summary>
+/// A medication (draft, ordered, taken or given) with the drugs recognised in it. <see cref="When"/> is when it was
+/// ordered, started or given, where the record says. <see cref="Unidentified"/> says why the drug of a medication
+/// could not be told (no code, text or name; a reference that could not be read).
+/// </summary>
 public sealed record MedicationFact(
     string Name,
     IReadOnlyList<DrugMatch> Drugs,
     MedicationOrigin Origin,
     string? ResourceId,
-    bool IsSelected)
+    bool IsSelected,
+    DateTimeOffset? When = null,
+    string? Unidentified = null)
 {
     public bool Has(DrugClass cls)
     {
@@ -74,29 +87,114 @@ public sealed record MedicationFact(
         }
         return false;
     }
+
+    public DrugMatch? First(DrugClass cls)
+    {
+        foreach (var d in Drugs)
+        {
+            if (d.Class == cls) return d;
+        }
+        return null;
+    }
+
+    /// <summary>Current: an active order or statement, or a draft being ordered now.</summary>
+    public bool IsCurrent => Origin is MedicationOrigin.Draft or MedicationOrigin.ActiveOrder or MedicationOrigin.Statement;
+
+    public bool IsIron => Has(DrugClass.OralIron) || Has(DrugClass.IvIron);
 }
 
 /// <summary>Why the service believes the patient has RLS.</summary>
 public sealed record RlsEvidence(string Description, bool FromCondition);
 
+/// <summary>An active condition of a kind the rules use, with what its code says (trimester, weeks of gestation).</summary>
+public sealed record ConditionFact(ConditionKind Kind, string Display, ConditionMatch Match, DateTimeOffset? Recorded);
+
+/// <summary>An active allergy or intolerance to iron: which forms it rules out and whether it was serious.</summary>
+public sealed record AllergyFact(IronForm Forms, bool Serious, string Description);
+
+public enum Sex
+{
+    Unknown,
+    Female,
+    Male,
+    Other,
+}
+
+public enum PregnancyState
+{
+    /// <summary>Nothing in a readable record says the patient is pregnant now.</summary>
+    NotKnownPregnant,
+    Pregnant,
+    /// <summary>The latest pregnancy status is "unknown", or a pregnancy record could not be read.</summary>
+    Unknown,
+}
+
 /// <summary>
-/// Everything the rules need, interpreted and normalised: newest valid lab values in canonical units,
-/// classified medications, diagnoses. Built by <see cref="SnapshotBuilder"/>; contains no FHIR or JSON.
+/// Pregnancy as the record shows it now. <see cref="WeeksLow"/>/<see cref="WeeksHigh"/> bound the gestational age
+/// today from every dated piece of evidence (an estimated delivery date, a gestational age, a weeks-of-gestation or
+/// trimester code), so the first trimester is known only when the upper bound is below its end.
+/// </summary>
+public sealed record PregnancyFact(PregnancyState State, decimal? WeeksLow, decimal? WeeksHigh, string Evidence)
+{
+    public static PregnancyFact None { get; } = new(PregnancyState.NotKnownPregnant, null, null, "none recorded");
+}
+
+/// <summary>
+/// Everything the rules need, interpreted and normalised: newest valid lab values in canonical units, classified
+/// medications, diagnoses, allergies and pregnancy, and what could not be read. Built by <see cref="SnapshotBuilder"/>;
+/// contains no FHIR or JSON.
 /// </summary>
 public sealed class PatientSnapshot
 {
     public required string PatientId { get; init; }
     public required DateTimeOffset Now { get; init; }
     public int? AgeYears { get; init; }
+    /// <summary>Why the age is unknown (no birth date, or one that is not plausible), for the card.</summary>
+    public string? AgeUnknownWhy { get; init; }
+    public Sex Sex { get; init; }
     public RlsEvidence? Rls { get; init; }
     public string? Anxiety { get; init; }
+    public IReadOnlyList<ConditionFact> Conditions { get; init; } = [];
     public IReadOnlyDictionary<Analyte, LabResult> Latest { get; init; } = new Dictionary<Analyte, LabResult>();
-    /// <summary>Results that were read but not used, with the reason (unknown unit, no value, no date).</summary>
+    /// <summary>Results that were read but not used, with the reason (unknown unit, no value, no date, future date).</summary>
     public IReadOnlyList<string> Skipped { get; init; } = [];
     public IReadOnlyList<MedicationFact> Medications { get; init; } = [];
-    /// <summary>True when the draft orders already include ferritin or iron studies.</summary>
-    public bool IronStudiesAlreadyOrdered { get; init; }
-    public IReadOnlyList<string> Unavailable { get; init; } = [];
+    public IReadOnlyList<AllergyFact> Allergies { get; init; } = [];
+    public PregnancyFact Pregnancy { get; init; } = PregnancyFact.None;
+    /// <summary>Lab analytes the draft orders already order (ferritin, TSAT via a panel, phosphate).</summary>
+    public IReadOnlySet<Analyte> DraftedLabs { get; init; } = new HashSet<Analyte>();
+    /// <summary>Data the service could not read (whole or in part), by area.</summary>
+    public IReadOnlyList<DataGap> Gaps { get; init; } = [];
 
     public LabResult? Lab(Analyte analyte) => Latest.TryGetValue(analyte, out var r) ? r : null;
+
+    public bool Has(ConditionKind kind) => First(kind) is not null;
+
+    public ConditionFact? First(ConditionKind kind)
+    {
+        foreach (var c in Conditions)
+        {
+            if (c.Kind == kind) return c;
+        }
+        return null;
+    }
+
+    /// <summary>The gap that kept <paramref name="area"/> from being read completely, if any.</summary>
+    public DataGap? GapIn(DataArea area)
+    {
+        foreach (var g in Gaps)
+        {
+            if (g.Area == area) return g;
+        }
+        return null;
+    }
+
+    public bool IsChild(ClinicalThresholds t) => AgeYears is { } age && age < t.AdultAgeYears;
+
+    /// <summary>
+    /// Whether a pregnancy cannot be ruled out from age and sex alone: then missing pregnancy data blocks what a
+    /// pregnancy would rule out.
+    /// </summary>
+    public bool CouldBePregnant(ClinicalThresholds t) =>
+        Sex != Sex.Male && (AgeYears is not { } age || (age >= t.PregnancyPossibleFromAge && age <= t.PregnancyPossibleToAge));
 }

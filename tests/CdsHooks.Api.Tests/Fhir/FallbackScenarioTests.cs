@@ -19,6 +19,9 @@ public sealed class FallbackScenarioTests : IClassFixture<FhirFallbackHost>
 
     public static TheoryData<string> ScenarioNames() => [.. FixtureFiles.Scenarios().Select(s => s.Name)];
 
+    /// <summary>The keys every service advertises (one FHIR query each when none is prefetched).</summary>
+    private const int PrefetchKeyCount = 11;
+
     [Theory]
     [MemberData(nameof(ScenarioNames))]
     public async Task Scenario_WithoutPrefetch_SameCardsFromFhirServer(string name)
@@ -32,7 +35,7 @@ public sealed class FallbackScenarioTests : IClassFixture<FhirFallbackHost>
         Assert.Equal(expected.Body, answer.Body);
         Assert.Equal(scenario.ExpectedTopics.Order().ToArray(), CardAssertions.Topics(CardAssertions.AssertConformantResponse(answer.Body)));
         // One query per key, in parallel; every one carried the token.
-        Assert.Equal(6, _host.Fhir.Requests.Count);
+        Assert.Equal(PrefetchKeyCount, _host.Fhir.Requests.Count);
         Assert.All(_host.Fhir.Requests, r => Assert.Equal("Bearer " + FhirFallbackHost.AccessToken, r.Authorization));
         Assert.All(_host.Fhir.Requests, r => Assert.Equal("GET", r.Method));
     }
@@ -103,7 +106,12 @@ public sealed class FallbackScenarioTests : IClassFixture<FhirFallbackHost>
         Assert.Contains(requests, r => r.StartsWith("/fhir/Observation?patient=rls-pmol-f50&code=http://loinc.org|2276-4", StringComparison.Ordinal) && r.EndsWith("&_sort=-date&_count=50", StringComparison.Ordinal));
         Assert.Contains("/fhir/MedicationStatement?patient=rls-pmol-f50&status=active", requests);
         Assert.Contains("/fhir/MedicationRequest?patient=rls-pmol-f50&status=active", requests);
-        Assert.Contains(requests, r => r.StartsWith("/fhir/Condition?patient=rls-pmol-f50&code=", StringComparison.Ordinal));
+        Assert.Contains("/fhir/Condition?patient=rls-pmol-f50&clinical-status=active,recurrence,relapse&_count=100", requests);
+        Assert.Contains("/fhir/AllergyIntolerance?patient=rls-pmol-f50&clinical-status=active&_count=100", requests);
+        Assert.Contains("/fhir/MedicationAdministration?patient=rls-pmol-f50&status=completed,in-progress&_sort=-effective-time&_count=50", requests);
+        Assert.Contains("/fhir/MedicationRequest?patient=rls-pmol-f50&status=completed,stopped&_sort=-authoredon&_count=50", requests);
+        Assert.Contains("/fhir/MedicationStatement?patient=rls-pmol-f50&status=completed,stopped&_sort=-effective&_count=50", requests);
+        Assert.Contains(requests, r => r.StartsWith("/fhir/Observation?patient=rls-pmol-f50&code=http://loinc.org|2777-1", StringComparison.Ordinal) && r.Contains("|82810-3", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -113,7 +121,7 @@ public sealed class FallbackScenarioTests : IClassFixture<FhirFallbackHost>
             FallbackRequests.WithoutPrefetch("requests/patient-view-ferritin-pmol.json", _host.Fhir.BaseUrl, token: null));
 
         Assert.Equal(HttpStatusCode.OK, answer.Status);
-        Assert.Equal(6, _host.Fhir.Requests.Count);
+        Assert.Equal(PrefetchKeyCount, _host.Fhir.Requests.Count);
         Assert.All(_host.Fhir.Requests, r => Assert.Null(r.Authorization));
     }
 
@@ -178,7 +186,7 @@ public sealed class FallbackScenarioTests : IClassFixture<FhirFallbackHost>
     }
 
     [Fact]
-    public async Task MedicationReference_ServerDoesNotKnowIt_CardsSayDetailsAreMissing()
+    public async Task MedicationReference_ServerDoesNotKnowIt_CardNamesTheUnidentifiedMedication()
     {
         const string patient = "rls-medref-missing-m60";
         _host.Fhir.Add(patient, """{"resourceType":"Patient","id":"rls-medref-missing-m60","birthDate":"1966-03-02","gender":"male"}""");
@@ -191,8 +199,9 @@ public sealed class FallbackScenarioTests : IClassFixture<FhirFallbackHost>
         var answer = await _host.PostAsync("rls-iron-patient-view", request.ToJsonString());
 
         Assert.Equal(HttpStatusCode.OK, answer.Status);
-        Assert.Equal(["iron-studies"], CardAssertions.Topics(CardAssertions.AssertConformantResponse(answer.Body)));
-        Assert.Contains("Not available from the EHR: details of some referenced Medications", answer.Body);
+        Assert.Equal(["data-incomplete", "iron-studies"], CardAssertions.Topics(CardAssertions.AssertConformantResponse(answer.Body)));
+        Assert.Contains("MedicationStatement/medref-missing-ms: its drug could not be identified (it points at Medication/med-unknown, which could not be read)", answer.Body);
+        Assert.Contains("Not available from the EHR: details of some referenced medications", answer.Body);
         Assert.Contains(_host.Fhir.Requests, r => r.Path == "/fhir/Medication/med-unknown");
     }
 

@@ -21,6 +21,6 @@ public sealed class StreamedRequestParsingTests
         var request = await JsonSerializer.DeserializeAsync(stream, CdsJson.RequestInfo);
 
         Assert.IsType<CdsHooks.Fhir.OperationOutcome>(request!.Prefetch![key]);
-        Assert.Equal(6, request.Prefetch.Count);
+        Assert.Equal(11, request.Prefetch.Count);
     }
 }
