@@ -29,17 +29,29 @@ public sealed class DocumentedDifferenceTests
     // A ferritin sent as valueInteger is skipped, and the card says "no numeric value".
     [InlineData("""{"resourceType": "Observation", "status": "final", "code": {"text": "Ferritin"}, "valueInteger": 45}""", "integer")]
     [InlineData("""{"resourceType": "Observation", "status": "final", "code": {"text": "Ferritin"}, "valueRatio": {"numerator": {"value": 45}}}""", "Ratio")]
-    // effectiveTiming: the model has no Timing; the result is dated by issued instead, or skipped without it.
-    [InlineData("""{"resourceType": "Observation", "status": "final", "code": {"text": "Ferritin"}, "effectiveTiming": {"event": ["2026-11-20"]}}""", "Timing")]
-    public void Observation_ValueOrEffectiveOfATypeTheModelLacks_FirelyReadsIt_ServiceDoesNot(string json, string firelyType)
+    public void Observation_ValueOfATypeTheModelLacks_FirelyReadsIt_ServiceReadsNoValue(string json, string firelyType)
     {
         var firely = Assert.IsType<Hl7.Fhir.Model.Observation>(FirelyOracle.Read(json).Resource);
         var service = Assert.IsType<Observation>(JsonSerializer.Deserialize(json, FhirJson.ResourceInfo));
 
-        Assert.Equal(firelyType, (firely.Value ?? firely.Effective)!.TypeName);
+        Assert.Equal(firelyType, Assert.IsAssignableFrom<Hl7.Fhir.Model.DataType>(firely.Value).TypeName);
         Assert.Null(service.ValueQuantity);
         Assert.Null(service.ValueString);
-        Assert.Null(service.When());
+    }
+
+    /// <summary>effective[x] as Timing: the model has no Timing, so the result is dated by issued, or skipped without it.</summary>
+    [Fact]
+    public void Observation_EffectiveTiming_FirelyReadsIt_ServiceDatesTheResultByIssued()
+    {
+        const string json = """
+            {"resourceType": "Observation", "status": "final", "code": {"text": "Ferritin"},
+             "effectiveTiming": {"event": ["2026-11-02"]}, "issued": "2026-11-20T09:00:00Z", "valueQuantity": {"value": 45}}
+            """;
+        var firely = Assert.IsType<Hl7.Fhir.Model.Observation>(FirelyOracle.Read(json).Resource);
+        var service = Assert.IsType<Observation>(JsonSerializer.Deserialize(json, FhirJson.ResourceInfo));
+
+        Assert.Equal("2026-11-02", Assert.IsType<Hl7.Fhir.Model.Timing>(firely.Effective).Event.Single());
+        Assert.Equal(new DateTimeOffset(2026, 11, 20, 9, 0, 0, TimeSpan.Zero), service.When());
     }
 
     [Theory]

@@ -5,7 +5,8 @@ namespace CdsHooks.Oracle.Tests;
 
 /// <summary>
 /// Hook requests rewritten the ways real FHIR JSON differs from the fixtures: every change is made throughout the
-/// resources (each prefetch value and <c>context.draftOrders</c>, nested ones included), never to the CDS Hooks envelope.
+/// resources (each prefetch value and <c>context.draftOrders</c>, nested ones included), never to the CDS Hooks
+/// envelope, except that escaped property names are written for the whole request.
 /// </summary>
 public static class RequestVariants
 {
