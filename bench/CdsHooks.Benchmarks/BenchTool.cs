@@ -8,6 +8,7 @@ namespace CdsHooks.Benchmarks;
 /// <summary>
 /// <c>micro [BenchmarkDotNet args]</c>: the pipeline micro benchmarks.
 /// <c>cpu [--filter text] [--iterations N]</c>: CPU time and allocation per stage (robust on a busy machine).
+/// <c>firely [--filter text] [--iterations N]</c>: the same for the service's FHIR reader against the Firely SDK.
 /// <c>rate ...</c>: the fixed-rate open-loop load generator used by bench/run.sh.
 /// <c>alloc ...</c>: bytes allocated per HTTP request by the real service on an in-process Kestrel socket.
 /// <c>stub --port P --latency-ms N</c>: the tests' stub FHIR server (every fixture's data) adding N ms to each answer.
@@ -35,6 +36,8 @@ public static class BenchTool
                 return 0;
             case "cpu":
                 return CpuTimeRunner.Run(rest);
+            case "firely":
+                return CpuTimeRunner.Run(rest, FirelyParseBenchmarks.Create);
             case "rate":
                 return await OpenLoopLoad.RunAsync(rest);
             case "alloc":
@@ -48,7 +51,7 @@ public static class BenchTool
             case "tokens":
                 return TokenGenerator.Run(rest);
             default:
-                await Console.Error.WriteLineAsync("usage: micro [BenchmarkDotNet args] | rate --url U --body FILE --rate N --seconds S [--tokens FILE] | alloc --body FILE --path P --requests N | stub --port P --latency-ms N | floor --port P --response FILE | strip-prefetch --in F --out G --fhir URL | tokens --alg ES384|RS384 --count N[,N...] --out FILE[,FILE...] --issuer ISS --aud URL --jwks-out FILE [--lifetime-s S]");
+                await Console.Error.WriteLineAsync("usage: micro [BenchmarkDotNet args] | cpu|firely [--filter text] [--iterations N] | rate --url U --body FILE --rate N --seconds S [--tokens FILE] | alloc --body FILE --path P --requests N | stub --port P --latency-ms N | floor --port P --response FILE | strip-prefetch --in F --out G --fhir URL | tokens --alg ES384|RS384 --count N[,N...] --out FILE[,FILE...] --issuer ISS --aud URL --jwks-out FILE [--lifetime-s S]");
                 return 2;
         }
     }

@@ -6,7 +6,8 @@ using BenchmarkDotNet.Attributes;
 namespace CdsHooks.Benchmarks;
 
 /// <summary>
-/// Runs the [Benchmark] methods of <see cref="PipelineBenchmarks"/> and reports process CPU time and bytes
+/// Runs the [Benchmark] methods of <see cref="PipelineBenchmarks"/> (or of another benchmark class, e.g.
+/// <see cref="FirelyParseBenchmarks"/>) and reports process CPU time and bytes
 /// allocated per call. On a machine shared with other builds, wall-clock timings (what BenchmarkDotNet
 /// reports) swell with every other process; CPU time charged to this process barely does, so this is the
 /// figure to compare before/after a change there (the fastest of five rounds). Single-threaded; includes GC work
@@ -16,16 +17,24 @@ public static class CpuTimeRunner
 {
     private const int Rounds = 5;
 
-    public static int Run(string[] args)
+    public static int Run(string[] args) => Run(args, () =>
+    {
+        var bench = new PipelineBenchmarks();
+        bench.Setup();
+        return bench;
+    });
+
+    /// <param name="args"><c>[--filter text] [--iterations N]</c></param>
+    /// <param name="create">The benchmark object, set up.</param>
+    public static int Run<TBenchmarks>(string[] args, Func<TBenchmarks> create) where TBenchmarks : class
     {
         var o = CommandLine.Parse(args);
         var iterations = int.Parse(o.GetValueOrDefault("iterations", "2000"), CultureInfo.InvariantCulture);
         var filter = o.GetValueOrDefault("filter", "");
-        var bench = new PipelineBenchmarks();
-        bench.Setup();
+        var bench = create();
         Console.WriteLine($"| Stage | CPU µs/op | Allocated B/op |");
         Console.WriteLine($"|---|---:|---:|");
-        foreach (var method in typeof(PipelineBenchmarks).GetMethods())
+        foreach (var method in typeof(TBenchmarks).GetMethods())
         {
             if (method.GetCustomAttribute<BenchmarkAttribute>() is not { } attribute) continue;
             var name = attribute.Description ?? method.Name;
