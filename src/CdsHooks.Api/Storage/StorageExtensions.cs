@@ -35,7 +35,7 @@ public static class StorageExtensions
         {
             services.AddSingleton<IConnectionMultiplexer>(sp =>
             {
-                var o = ConfigurationOptions.Parse(sp.GetRequiredService<IOptions<RedisOptions>>().Value.ConnectionString);
+                var o = ConfigurationOptions.Parse(sp.GetRequiredService<IOptions<RedisOptions>>().Value.ConnectionString!);
                 // Start even while Redis is briefly down (readiness reports it); commands fail until it is back.
                 o.AbortOnConnectFail = false;
                 return ConnectionMultiplexer.Connect(o);

@@ -85,7 +85,7 @@ public sealed class RedisOptionsValidator : IValidateOptions<RedisOptions>
         if (!options.IsConfigured) return ValidateOptionsResult.Success;
         try
         {
-            var parsed = StackExchange.Redis.ConfigurationOptions.Parse(options.ConnectionString);
+            var parsed = StackExchange.Redis.ConfigurationOptions.Parse(options.ConnectionString!);
             return parsed.EndPoints.Count == 0
                 ? ValidateOptionsResult.Fail("Redis:ConnectionString must name at least one host:port.")
                 : ValidateOptionsResult.Success;
