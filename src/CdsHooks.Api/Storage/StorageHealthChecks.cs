@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using StackExchange.Redis;
+
+namespace CdsHooks.Api.Storage;
+
+/// <summary>
+/// Ready when the database answers a trivial query and its writers (feedback, card log) are not failing, as they
+/// report to <see cref="StoreHealth"/>: a full disk lets reads through but not writes. While feedback writes are
+/// failing each check probes a write, so readiness comes back by itself once there is room again.
+/// </summary>
+public sealed class StorageHealthCheck(CdsDatabase database, FeedbackStore feedback, StoreHealth health) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await AnswerAsync(cancellationToken).WaitAsync(cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return HealthCheckResult.Unhealthy($"{database.Provider} does not answer: {StoreHealth.Describe(ex)}");
+        }
+        if (health.IsFailing(StoreHealth.Feedback))
+        {
+            try
+            {
+                await feedback.ProbeWriteAsync(cancellationToken).WaitAsync(cancellationToken);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Still failing: the episode and its reason stand; a probe is not counted as a failed operation.
+            }
+        }
+        var failing = health.Failing.Where(f => f.Component != StoreHealth.Redis).ToList();
+        return failing.Count == 0
+            ? HealthCheckResult.Healthy(database.Provider)
+            : HealthCheckResult.Unhealthy($"{database.Provider}: " + string.Join("; ", failing.Select(f =>
+                $"{f.Component} writes failing since {f.Since:yyyy-MM-ddTHH:mm:ssZ} ({f.Failures} failed): {f.Reason}")));
+    }
+
+    private async Task AnswerAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = CdsDatabase.Command(connection, null, "SELECT 1");
+        await command.ExecuteScalarAsync(cancellationToken);
+    }
+}
+
+/// <summary>Ready when Redis answers PING: without it no node can check a jti.</summary>
+public sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var latency = await redis.GetDatabase().PingAsync().WaitAsync(cancellationToken);
+            return HealthCheckResult.Healthy($"redis {latency.TotalMilliseconds:0.0} ms");
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return HealthCheckResult.Unhealthy("redis does not answer: " + StoreHealth.Describe(ex));
+        }
+    }
+}
