@@ -1,6 +1,5 @@
 using CdsHooks.Api.Security;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace CdsHooks.Api.Storage;
 
@@ -40,13 +39,9 @@ public static class StorageExtensions
         services.AddSingleton<IValidateOptions<RedisOptions>, RedisOptionsValidator>();
         if (configuration.GetSection(RedisOptions.Section).Get<RedisOptions>() is { IsConfigured: true })
         {
-            services.AddSingleton<IConnectionMultiplexer>(sp =>
-            {
-                var o = ConfigurationOptions.Parse(sp.GetRequiredService<IOptions<RedisOptions>>().Value.ConnectionString!);
-                // Start even while Redis is briefly down (readiness reports it); commands fail until it is back.
-                o.AbortOnConnectFail = false;
-                return ConnectionMultiplexer.Connect(o);
-            });
+            // Connects in the background when the host starts: start-up never waits for Redis (readiness reports it).
+            services.AddSingleton<RedisConnection>();
+            services.AddHostedService(sp => sp.GetRequiredService<RedisConnection>());
             services.AddSingleton<IJtiReplayStore, RedisJtiReplayStore>();
             health.AddCheck<RedisHealthCheck>("redis", tags: ["ready"], timeout: HealthCheckTimeout);
         }

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using StackExchange.Redis;
 
 namespace CdsHooks.Api.Storage;
 
@@ -46,19 +45,26 @@ public sealed class StorageHealthCheck(CdsDatabase database, FeedbackStore feedb
     }
 }
 
-/// <summary>Ready when Redis answers PING: without it no node can check a jti.</summary>
-public sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+/// <summary>
+/// Ready when Redis takes a write (a short-lived key) within the operation timeout: without it no node can check a
+/// jti. A write rather than PING, so a Redis that answers but refuses writes (out of memory, a read-only replica)
+/// is not ready either.
+/// </summary>
+public sealed class RedisHealthCheck(RedisConnection redis) : IHealthCheck
 {
+    private const string ProbeKey = "cds:ready-probe";
+
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        var started = TimeProvider.System.GetTimestamp();
         try
         {
-            var latency = await redis.GetDatabase().PingAsync().WaitAsync(cancellationToken);
-            return HealthCheckResult.Healthy($"redis {latency.TotalMilliseconds:0.0} ms");
+            await redis.RunAsync(db => db.StringSetAsync(ProbeKey, 1, TimeSpan.FromSeconds(5)), cancellationToken);
+            return HealthCheckResult.Healthy($"redis {TimeProvider.System.GetElapsedTime(started).TotalMilliseconds:0.0} ms");
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        catch (StoreUnavailableException ex)
         {
-            return HealthCheckResult.Unhealthy("redis does not answer: " + StoreHealth.Describe(ex));
+            return HealthCheckResult.Unhealthy("redis: " + ex.Reason);
         }
     }
 }
