@@ -7,14 +7,26 @@ namespace CdsHooks.Api.Tests;
 
 public sealed class OperationsTests(CdsServiceHost host) : IClassFixture<CdsServiceHost>
 {
-    [Theory]
-    [InlineData("/health/live")]
-    [InlineData("/health/ready")]
-    public async Task HealthEndpoint_Returns200Healthy(string path)
+    [Fact]
+    public async Task Liveness_Returns200Healthy()
     {
-        using var response = await host.Client.GetAsync(path);
+        using var response = await host.Client.GetAsync("/health/live");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Readiness_Returns200_WithEachCheckAndItsDescription()
+    {
+        using var response = await host.Client.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        using var report = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("Healthy", report.RootElement.GetProperty("status").GetString());
+        var checks = report.RootElement.GetProperty("checks");
+        Assert.StartsWith("knowledge ", checks.GetProperty("knowledge").GetProperty("description").GetString());
+        Assert.Equal("sqlite", checks.GetProperty("storage").GetProperty("description").GetString());
+        Assert.Equal("Healthy", checks.GetProperty("storage").GetProperty("status").GetString());
     }
 
     [Fact]

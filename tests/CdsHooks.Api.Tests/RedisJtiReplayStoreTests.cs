@@ -4,6 +4,7 @@ using CdsHooks.Api.Storage;
 using CdsHooks.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -14,11 +15,21 @@ public sealed class RedisJtiReplayStoreTests
 {
     private static readonly DateTimeOffset Now = FixedTimeProvider.FixtureDate;
 
+    /// <summary>A node's own connection to the test Redis, as the service makes it (timeouts, fail fast).</summary>
+    internal static async Task<RedisConnection> ConnectAsync()
+    {
+        using var meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var health = new StoreHealth(TimeProvider.System, meters.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), NullLogger<StoreHealth>.Instance);
+        var connection = new RedisConnection(Options.Create(new RedisOptions { ConnectionString = TestServers.Redis }), health, NullLogger<RedisConnection>.Instance);
+        await connection.FirstAttempt;
+        return connection;
+    }
+
     [RequiresRedisFact]
     public async Task SameJti_OnASecondNodeWithItsOwnConnection_IsAReplay()
     {
-        using var first = await ConnectionMultiplexer.ConnectAsync(TestServers.Redis);
-        using var second = await ConnectionMultiplexer.ConnectAsync(TestServers.Redis);
+        await using var first = await ConnectAsync();
+        await using var second = await ConnectAsync();
         IJtiReplayStore node1 = new RedisJtiReplayStore(first, new FixedTimeProvider());
         IJtiReplayStore node2 = new RedisJtiReplayStore(second, new FixedTimeProvider());
         var jti = Guid.NewGuid().ToString();
@@ -31,8 +42,8 @@ public sealed class RedisJtiReplayStoreTests
     [RequiresRedisFact]
     public async Task SameJti_FromAnotherIssuer_IsNotAReplay()
     {
-        using var redis = await ConnectionMultiplexer.ConnectAsync(TestServers.Redis);
-        var store = new RedisJtiReplayStore(redis, new FixedTimeProvider());
+        await using var connection = await ConnectAsync();
+        var store = new RedisJtiReplayStore(connection, new FixedTimeProvider());
         var jti = Guid.NewGuid().ToString();
 
         Assert.True(await store.TryMarkUsedAsync("https://ehr-a.example", jti, Now.AddMinutes(5), CancellationToken.None));
@@ -42,8 +53,9 @@ public sealed class RedisJtiReplayStoreTests
     [RequiresRedisFact]
     public async Task Jti_IsRememberedUntilTheTokenExpires_AndNoLonger()
     {
+        await using var connection = await ConnectAsync();
         using var redis = await ConnectionMultiplexer.ConnectAsync(TestServers.Redis);
-        var store = new RedisJtiReplayStore(redis, new FixedTimeProvider());
+        var store = new RedisJtiReplayStore(connection, new FixedTimeProvider());
         var jti = Guid.NewGuid().ToString();
         var expired = Guid.NewGuid().ToString();
 
@@ -81,7 +93,7 @@ public sealed class RedisConfiguredNodeTests(RedisHost host) : IClassFixture<Red
         _ = host.Client; // start on the Kestrel socket before reading Services
         var nodeStore = host.Services.GetRequiredService<IJtiReplayStore>();
         Assert.IsType<RedisJtiReplayStore>(nodeStore);
-        using var other = await ConnectionMultiplexer.ConnectAsync(TestServers.Redis);
+        await using var other = await RedisJtiReplayStoreTests.ConnectAsync();
         var otherNode = new RedisJtiReplayStore(other, TimeProvider.System);
         var jti = Guid.NewGuid().ToString();
 

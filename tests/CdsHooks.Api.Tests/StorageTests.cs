@@ -42,6 +42,25 @@ public sealed class StorageTests
     public void RedisValidator_ChecksTheConfigurationString(string value, bool valid) =>
         Assert.Equal(valid, new RedisOptionsValidator().Validate(null, new RedisOptions { ConnectionString = value }).Succeeded);
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(9)]
+    [InlineData(1001)]
+    public void RedisValidator_OperationTimeoutOutOfRange_FailsNamingTheKey(int milliseconds)
+    {
+        var result = new RedisOptionsValidator().Validate(null, new RedisOptions { ConnectionString = "127.0.0.1:6379", OperationTimeoutMilliseconds = milliseconds });
+        Assert.True(result.Failed);
+        Assert.Contains("Redis:OperationTimeoutMilliseconds", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RedisOperationTimeoutOutOfRange_StopsTheStartWithTheKeyInTheMessage()
+    {
+        using var host = new ConfiguredHost(("Redis:OperationTimeoutMilliseconds", "5000"));
+        var error = Assert.Throws<OptionsValidationException>(() => host.Client);
+        Assert.Contains("Redis:OperationTimeoutMilliseconds", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void BadStorageProvider_StopsTheStartWithTheKeyInTheMessage()
     {

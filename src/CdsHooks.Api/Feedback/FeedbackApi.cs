@@ -58,7 +58,8 @@ public static partial class FeedbackApi
         }
         catch (Exception ex) when (ex is DbException or TimeoutException)
         {
-            LogStoreFailed(logger, ex, service.Id, reports.Count);
+            // The store's failure episode is logged once by StoreHealth (and counted); each refused call only at Debug.
+            LogStoreFailed(logger, service.Id, reports.Count, StoreHealth.Describe(ex));
             http.HttpContext.Response.Headers.RetryAfter = "5";
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Feedback not stored",
                 detail: "The feedback store is unavailable; nothing was recorded. Send the same feedback again later.");
@@ -71,6 +72,6 @@ public static partial class FeedbackApi
     [LoggerMessage(Level = LogLevel.Information, Message = "Rejected feedback for {ServiceId}: invalid {Fields}")]
     private static partial void LogRejected(ILogger logger, string serviceId, string fields);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Feedback for {ServiceId} not stored ({Count} reports): the store failed")]
-    private static partial void LogStoreFailed(ILogger logger, Exception exception, string serviceId, int count);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Feedback for {ServiceId} not stored ({Count} reports): {Reason}")]
+    private static partial void LogStoreFailed(ILogger logger, string serviceId, int count, string reason);
 }

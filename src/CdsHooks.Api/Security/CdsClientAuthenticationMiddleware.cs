@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
@@ -14,10 +16,18 @@ internal sealed partial class CdsClientAuthenticationMiddleware(
     RequestDelegate next,
     ClientTokenValidator validator,
     IOptions<CdsClientSecurityOptions> options,
+    IMeterFactory meters,
     ILogger<CdsClientAuthenticationMiddleware> logger)
 {
+    public const string MeterName = "CdsHooks.Security";
+
+    /// <summary>Seconds a client is asked to wait when its token cannot be checked: Redis reconnects within ~2 s.</summary>
+    public const int UnavailableRetryAfterSeconds = 2;
+
     private readonly bool _requireJwt = options.Value.RequireJwt ?? true;
     private readonly string? _publicBaseUrl = options.Value.PublicBaseUrl is { Length: > 0 } url ? url.TrimEnd('/') : null;
+    private readonly Counter<long> _unavailable = meters.Create(MeterName).CreateCounter<long>(
+        "cds.auth.unavailable", "{call}", "Calls answered 503 because their client JWT could not be checked (the jti store did not answer).");
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -46,6 +56,14 @@ internal sealed partial class CdsClientAuthenticationMiddleware(
         }
 
         var result = await validator.ValidateAsync(token, AudienceOf(request), context.RequestAborted);
+        if (result.Unavailable)
+        {
+            // Logged once per episode by StoreHealth; per call only at Debug.
+            LogCannotCheck(logger, request.Method, path, result.Failure ?? "store unavailable");
+            _unavailable.Add(1);
+            await CannotCheckAsync(context);
+            return;
+        }
         if (result.Client is not { } client)
         {
             LogRefused(logger, request.Method, path, result.Failure ?? "invalid");
@@ -83,6 +101,29 @@ internal sealed partial class CdsClientAuthenticationMiddleware(
         context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer";
         context.Response.ContentLength = 0;
     }
+
+    /// <summary>
+    /// Fail closed, but not the client's fault: 503 problem details with <c>Retry-After</c>. The token is not accepted
+    /// (its jti may even have been recorded), so a retry needs a new one, as every CDS Hooks call has anyway.
+    /// </summary>
+    private static Task CannotCheckAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.Headers.RetryAfter = UnavailableRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "Client token cannot be checked",
+                Detail = "The store that detects replayed tokens is unavailable, so the token was not accepted and nothing was done. Retry with a new token.",
+            },
+        }).AsTask();
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "503 for {Method} {Path}: {Reason}")]
+    private static partial void LogCannotCheck(ILogger logger, string method, string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "401 for {Method} {Path}: {Reason}")]
     private static partial void LogRefused(ILogger logger, string method, string path, string reason);

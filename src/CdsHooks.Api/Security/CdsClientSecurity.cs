@@ -169,9 +169,10 @@ public static partial class CdsClientSecurity
         {
             await WriteTooLargeAsync(context, maxBytes);
         }
-        catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex) when (!context.Response.HasStarted)
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
         {
-            // The client sent less than it announced, or broke off mid-body: its fault, a 4xx, never a 500.
+            // The client sent less than it announced, broke off mid-body or framed it wrongly (bad chunk size): its
+            // fault, a 4xx, never a 500. Kestrel's messages name the framing error, never the body's content.
             context.Response.StatusCode = ex.StatusCode;
             await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
             {
@@ -179,8 +180,8 @@ public static partial class CdsClientSecurity
                 ProblemDetails = new ProblemDetails
                 {
                     Status = ex.StatusCode,
-                    Title = "Incomplete request body",
-                    Detail = "The request body ended before the length the client announced.",
+                    Title = "Unreadable request body",
+                    Detail = ex.Message,
                 },
             });
         }

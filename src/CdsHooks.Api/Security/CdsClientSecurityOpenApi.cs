@@ -5,7 +5,7 @@ namespace CdsHooks.Api.Security;
 
 /// <summary>
 /// Describes the client JWT in the OpenAPI document: a bearer scheme, required on every operation under the
-/// protected paths, with the 401, 413 and 429 answers the edge adds whatever the endpoint.
+/// protected paths, with the 401, 413, 429 and 503 answers the edge adds whatever the endpoint.
 /// </summary>
 internal static class CdsClientSecurityOpenApi
 {
@@ -33,6 +33,7 @@ internal static class CdsClientSecurityOpenApi
                 operation.Responses.TryAdd("401", new OpenApiResponse { Description = "Missing or invalid client JWT. The body is empty." });
                 operation.Responses.TryAdd("413", new OpenApiResponse { Description = "Body larger than Limits:MaxRequestBodyBytes (problem details)." });
                 operation.Responses.TryAdd("429", new OpenApiResponse { Description = "Client over Limits:RequestsPerMinutePerClient; see Retry-After (problem details)." });
+                operation.Responses.TryAdd("503", new OpenApiResponse { Description = "The client JWT could not be checked (its jti store is unavailable) and was not accepted; see Retry-After (problem details)." });
             }
         }
         return Task.CompletedTask;

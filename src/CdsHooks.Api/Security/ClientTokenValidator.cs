@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using CdsHooks.Api.Storage;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -25,10 +26,16 @@ public static class CdsClientHttpContextExtensions
     public static CdsClient? GetCdsClient(this HttpContext context) => context.Features.Get<CdsClient>();
 }
 
-/// <summary>Either the authenticated client or why the token was refused (safe to log: it never holds the token).</summary>
-public readonly record struct ClientTokenResult(CdsClient? Client, string? Failure)
+/// <summary>
+/// Either the authenticated client or why the token was refused (safe to log: it never holds the token).
+/// <see cref="Unavailable"/>: the token could not be checked (its jti store did not answer), so it is not accepted
+/// either, but the client is not at fault: 503, not 401.
+/// </summary>
+public readonly record struct ClientTokenResult(CdsClient? Client, string? Failure, bool Unavailable = false)
 {
     public static ClientTokenResult Refused(string reason) => new(null, reason);
+
+    public static ClientTokenResult CannotCheck(string reason) => new(null, reason, Unavailable: true);
 }
 
 /// <summary>
@@ -142,10 +149,16 @@ public sealed class ClientTokenValidator
         }
 
         // Last, after the signature: only genuine tokens may use up a jti.
-        if (!await _replay.TryMarkUsedAsync(iss, jti, expires + _options.ClockSkew, cancellationToken))
+        bool firstUse;
+        try
         {
-            return ClientTokenResult.Refused($"jti already used (replay) for issuer '{Shown(iss)}'");
+            firstUse = await _replay.TryMarkUsedAsync(iss, jti, expires + _options.ClockSkew, cancellationToken);
         }
+        catch (StoreUnavailableException ex)
+        {
+            return ClientTokenResult.CannotCheck($"the jti store ({ex.Component}) cannot check the token: {ex.Reason}");
+        }
+        if (!firstUse) return ClientTokenResult.Refused($"jti already used (replay) for issuer '{Shown(iss)}'");
         var subject = jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Sub, out var s) ? s : null;
         return new ClientTokenResult(new CdsClient(iss, tenant, subject), null);
     }

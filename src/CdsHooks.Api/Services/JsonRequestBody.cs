@@ -54,12 +54,27 @@ public static class JsonRequestBody
         }
     }
 
-    /// <summary>Waits until the whole body is in the pipe's buffer; the caller advances past it when done.</summary>
+    /// <summary>
+    /// Waits until the whole body is in the pipe's buffer; the caller advances past it when done. A body that cannot
+    /// be read is the client's fault: Kestrel reports some framing errors (a chunk size over 2 GiB, for one) as an
+    /// <see cref="IOException"/> rather than a <see cref="BadHttpRequestException"/>, and those become one too (a 400
+    /// at the edge, never a 500). When the client is gone (<paramref name="cancellationToken"/> is the request's) the
+    /// error is left as it is: there is nobody to answer.
+    /// </summary>
     public static async ValueTask<ReadResult> ReadWholeAsync(PipeReader body, CancellationToken cancellationToken)
     {
         while (true)
         {
-            var read = await body.ReadAsync(cancellationToken);
+            ReadResult read;
+            try
+            {
+                read = await body.ReadAsync(cancellationToken);
+            }
+            catch (IOException ex) when (ex is not BadHttpRequestException && !cancellationToken.IsCancellationRequested)
+            {
+                // (BadHttpRequestException is an IOException too, already with its status: 400, or 413 over the cap.)
+                throw new BadHttpRequestException("The request body could not be read: " + ex.Message, StatusCodes.Status400BadRequest, ex);
+            }
             if (read.IsCompleted || read.IsCanceled) return read;
             body.AdvanceTo(read.Buffer.Start, read.Buffer.End); // all examined: wait for more
         }

@@ -8,9 +8,10 @@ namespace CdsHooks.Api.Storage;
 /// <summary>
 /// The jti replay store shared by every node (CDS Hooks 2.0 §Trusting CDS Clients: a jti is used once): one atomic
 /// <c>SET key 1 PX ttl NX</c> per token, so whichever node sees a jti first wins and every other node refuses it.
-/// Redis errors propagate: the caller must treat them as "cannot verify" (fail closed), never as "not a replay".
+/// When Redis fails or does not answer within <see cref="RedisOptions.OperationTimeout"/> this throws
+/// <see cref="StoreUnavailableException"/>: the token cannot be checked, so it is not accepted (fail closed, 503).
 /// </summary>
-public sealed class RedisJtiReplayStore(IConnectionMultiplexer redis, TimeProvider clock) : IJtiReplayStore
+public sealed class RedisJtiReplayStore(RedisConnection redis, TimeProvider clock) : IJtiReplayStore
 {
     /// <summary>A token expiring now is still remembered this long, so a replay within the validator's clock skew is caught.</summary>
     public static readonly TimeSpan MinimumRetention = TimeSpan.FromSeconds(1);
@@ -20,7 +21,8 @@ public sealed class RedisJtiReplayStore(IConnectionMultiplexer redis, TimeProvid
         cancellationToken.ThrowIfCancellationRequested();
         var ttl = expiresAt - clock.GetUtcNow();
         if (ttl < MinimumRetention) ttl = MinimumRetention;
-        return await redis.GetDatabase().StringSetAsync(Key(issuer, jti), 1, ttl, When.NotExists);
+        var key = Key(issuer, jti);
+        return await redis.RunAsync(db => db.StringSetAsync(key, 1, ttl, When.NotExists), cancellationToken);
     }
 
     /// <summary>

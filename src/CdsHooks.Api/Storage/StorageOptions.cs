@@ -28,8 +28,19 @@ public sealed class RedisOptions
 {
     public const string Section = "Redis";
 
+    public const int MinOperationTimeoutMilliseconds = 10;
+    public const int MaxOperationTimeoutMilliseconds = 1000;
+
     /// <summary>A StackExchange.Redis configuration string, e.g. <c>redis1:6379,password=…,ssl=true</c>.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// The longest a call waits for one Redis operation (a jti check, the readiness probe) before it is answered 503:
+    /// a hung Redis must cost a caller a fraction of a second, never its whole timeout.
+    /// </summary>
+    public int OperationTimeoutMilliseconds { get; set; } = 250;
+
+    public TimeSpan OperationTimeout => TimeSpan.FromMilliseconds(OperationTimeoutMilliseconds);
 
     public bool IsConfigured => !string.IsNullOrWhiteSpace(ConnectionString);
 }
@@ -82,10 +93,15 @@ public sealed class RedisOptionsValidator : IValidateOptions<RedisOptions>
 {
     public ValidateOptionsResult Validate(string? name, RedisOptions options)
     {
+        if (options.OperationTimeoutMilliseconds is < RedisOptions.MinOperationTimeoutMilliseconds or > RedisOptions.MaxOperationTimeoutMilliseconds)
+        {
+            return ValidateOptionsResult.Fail($"Redis:OperationTimeoutMilliseconds must be between {RedisOptions.MinOperationTimeoutMilliseconds} and " +
+                $"{RedisOptions.MaxOperationTimeoutMilliseconds} (how long a call waits for Redis before it is answered 503), not {options.OperationTimeoutMilliseconds}.");
+        }
         if (!options.IsConfigured) return ValidateOptionsResult.Success;
         try
         {
-            var parsed = StackExchange.Redis.ConfigurationOptions.Parse(options.ConnectionString);
+            var parsed = StackExchange.Redis.ConfigurationOptions.Parse(options.ConnectionString!);
             return parsed.EndPoints.Count == 0
                 ? ValidateOptionsResult.Fail("Redis:ConnectionString must name at least one host:port.")
                 : ValidateOptionsResult.Success;

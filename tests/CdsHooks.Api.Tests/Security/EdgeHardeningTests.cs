@@ -141,7 +141,7 @@ public sealed class SecurityOpenApiTests(SecuredCdsServiceHost host) : IClassFix
         foreach (var operation in new[] { paths.GetProperty("/cds-services").GetProperty("get"), paths.GetProperty("/cds-services/{id}").GetProperty("post") })
         {
             Assert.Equal("cdsClientJwt", operation.GetProperty("security")[0].EnumerateObject().Single().Name);
-            foreach (var code in new[] { "401", "413", "429" }) Assert.True(operation.GetProperty("responses").TryGetProperty(code, out _), code);
+            foreach (var code in new[] { "401", "413", "429", "503" }) Assert.True(operation.GetProperty("responses").TryGetProperty(code, out _), code);
         }
     }
 }
