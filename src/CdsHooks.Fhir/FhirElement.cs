@@ -13,13 +13,14 @@ internal enum FhirElement : byte
     /// <summary>Any name the model does not read: skipped, as extensions and unmodelled elements are.</summary>
     Unknown,
     AbatementDateTime, AbatementString, AuthoredOn, BirthDate, Category, ClinicalStatus, Code, Coding, Comparator,
-    Contained, DataAbsentReason, DateAsserted, DeceasedBoolean, DeceasedDateTime, Details, Diagnostics, Display, Div,
-    Dosage, DosageInstruction, EffectiveDateTime, EffectiveInstant, EffectivePeriod, Encounter, End, Entry, Expression,
-    Form, FullUrl, Gender, Id, Ingredient, Intent, IsActive, Issue, Issued, ItemCodeableConcept, ItemReference,
-    LastUpdated, Link, MedicationCodeableConcept, MedicationReference, Meta, Note, OnsetDateTime, OnsetPeriod,
-    OnsetString, PatientInstruction, Priority, ReasonCode, RecordedDate, Reference, Relation, Requester, Resource,
-    ResourceType, Route, Severity, Start, Status, Subject, System, Text, Total, Type, Unit, Url, Value,
-    ValueCodeableConcept, ValueQuantity, ValueString, VerificationStatus, Version, VersionId,
+    Contained, DataAbsentReason, DateAsserted, DateWritten, DeceasedBoolean, DeceasedDateTime, Details, Diagnostics,
+    Display, Div, Dosage, DosageInstruction, EffectiveDateTime, EffectiveInstant, EffectivePeriod, Encounter, End,
+    Entry, Expression, Form, FullUrl, Gender, Id, Ingredient, Intent, IsActive, Issue, Issued, ItemCodeableConcept,
+    ItemReference, LastUpdated, Link, MedicationCodeableConcept, MedicationReference, Meta, Note, OnsetDateTime,
+    OnsetPeriod, OnsetString, Patient, PatientInstruction, Priority, ReasonCode, ReasonCodeableConcept, RecordedDate,
+    Reference, Relation, Requester, Resource, ResourceType, Route, Severity, Start, Status, Subject, System, Text,
+    Total, Type, Unit, Url, Value, ValueCodeableConcept, ValueQuantity, ValueString, VerificationStatus, Version,
+    VersionId,
 }
 
 /// <summary>
@@ -102,6 +103,7 @@ internal static class FhirElementNames
         {
             (byte)'d' => Either(name, "display"u8, FhirElement.Display, "details"u8, FhirElement.Details),
             (byte)'f' => Is(name, "fullUrl"u8, FhirElement.FullUrl),
+            (byte)'p' => Is(name, "patient"u8, FhirElement.Patient),
             (byte)'s' => Is(name, "subject"u8, FhirElement.Subject),
             (byte)'v' => Is(name, "version"u8, FhirElement.Version),
             _ => FhirElement.Unknown,
@@ -135,7 +137,7 @@ internal static class FhirElementNames
         },
         11 => name[0] switch
         {
-            (byte)'d' => Is(name, "diagnostics"u8, FhirElement.Diagnostics),
+            (byte)'d' => Either(name, "diagnostics"u8, FhirElement.Diagnostics, "dateWritten"u8, FhirElement.DateWritten),
             (byte)'l' => Is(name, "lastUpdated"u8, FhirElement.LastUpdated),
             (byte)'o' => Either(name, "onsetPeriod"u8, FhirElement.OnsetPeriod, "onsetString"u8, FhirElement.OnsetString),
             (byte)'v' => Is(name, "valueString"u8, FhirElement.ValueString),
@@ -188,6 +190,7 @@ internal static class FhirElementNames
             _ => FhirElement.Unknown,
         },
         20 => Is(name, "valueCodeableConcept"u8, FhirElement.ValueCodeableConcept),
+        21 => Is(name, "reasonCodeableConcept"u8, FhirElement.ReasonCodeableConcept),
         25 => Is(name, "medicationCodeableConcept"u8, FhirElement.MedicationCodeableConcept),
         _ => FhirElement.Unknown,
     };
