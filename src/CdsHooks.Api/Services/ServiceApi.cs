@@ -61,6 +61,7 @@ public static partial class ServiceApi
         }
 
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["hookInstance"] = request.HookInstance!, ["serviceId"] = service.Id });
+        HookCallLog.LogUnreadDraftOrders(logger, request.Context!.DraftOrders);
         var gathered = await gatherer.GatherAsync(request, service, cancellationToken);
         if (gathered.Record is null)
         {
