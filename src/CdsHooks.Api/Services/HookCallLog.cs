@@ -1,12 +1,17 @@
+using System.Collections;
 using CdsHooks.Fhir;
 
 namespace CdsHooks.Api.Services;
 
-/// <summary>What one hook call writes to the log beyond its own lines: unread draft orders.</summary>
+/// <summary>What one hook call writes to the log beyond its own lines: the scope that names it, and unread draft orders.</summary>
 internal static partial class HookCallLog
 {
     /// <summary>About twice as long as any FHIR resource type name (the longest R4 ones have 33 letters).</summary>
     private const int MaxTypeNameLength = 64;
+
+    /// <summary>The scope every line of the call is written in: its hookInstance (the correlation id) and service.</summary>
+    public static IDisposable? BeginHookCallScope(this ILogger logger, string hookInstance, string serviceId) =>
+        logger.BeginScope(new HookCallScope(hookInstance, serviceId));
 
     /// <summary>
     /// Says once per call which draft orders were not considered because the service does not read their type
@@ -41,4 +46,31 @@ internal static partial class HookCallLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Count} draft order(s) not considered: this service does not read {DraftTypes}")]
     private static partial void LogUnread(ILogger logger, int count, string draftTypes);
+
+    /// <summary>
+    /// The scope's state: key/value pairs for structured formatters (the JSON console writes them as properties),
+    /// and a <see cref="ToString"/> for the ones that print a scope as text (the simple console in Development), which
+    /// would otherwise print a dictionary's type name.
+    /// </summary>
+    private sealed class HookCallScope(string hookInstance, string serviceId) : IReadOnlyList<KeyValuePair<string, object?>>
+    {
+        public int Count => 2;
+
+        public KeyValuePair<string, object?> this[int index] => index switch
+        {
+            0 => new("hookInstance", hookInstance),
+            1 => new("serviceId", serviceId),
+            _ => throw new ArgumentOutOfRangeException(nameof(index)),
+        };
+
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+        {
+            yield return this[0];
+            yield return this[1];
+        }
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public override string ToString() => $"hookInstance:{hookInstance} serviceId:{serviceId}";
+    }
 }
