@@ -13,14 +13,15 @@ internal enum FhirElement : byte
     /// <summary>Any name the model does not read: skipped, as extensions and unmodelled elements are.</summary>
     Unknown,
     AbatementDateTime, AbatementString, AuthoredOn, BirthDate, Category, ClinicalStatus, Code, Coding, Comparator,
-    Contained, Criticality, DataAbsentReason, DateAsserted, DeceasedBoolean, DeceasedDateTime, Description, Details,
-    Diagnostics, Display, Div, Dosage, DosageInstruction, EffectiveDateTime, EffectiveInstant, EffectivePeriod,
-    Encounter, End, Entry, Expression, Form, FullUrl, Gender, Id, Ingredient, Intent, IsActive, Issue, Issued,
-    ItemCodeableConcept, ItemReference, LastOccurrence, LastUpdated, Link, Manifestation, MedicationCodeableConcept,
-    MedicationReference, Meta, Note, OnsetDateTime, OnsetPeriod, OnsetString, Patient, PatientInstruction, Priority,
-    Reaction, ReasonCode, ReasonReference, RecordedDate, Reference, Relation, Requester, Resource, ResourceType, Route, Severity,
-    Start, Status, Subject, Substance, System, Text, Total, Type, Unit, Url, Value, ValueCodeableConcept,
-    ValueDateTime, ValueQuantity, ValueString, VerificationStatus, Version, VersionId,
+    Contained, Criticality, DataAbsentReason, DateAsserted, DateWritten, DeceasedBoolean, DeceasedDateTime,
+    Description, Details, Diagnostics, Display, Div, Dosage, DosageInstruction, EffectiveDateTime, EffectiveInstant,
+    EffectivePeriod, Encounter, End, Entry, Expression, Form, FullUrl, Gender, Id, Ingredient, Intent, IsActive,
+    Issue, Issued, ItemCodeableConcept, ItemReference, LastOccurrence, LastUpdated, Link, Manifestation,
+    MedicationCodeableConcept, MedicationReference, Meta, Note, OnsetDateTime, OnsetPeriod, OnsetString, Patient,
+    PatientInstruction, Priority, Reaction, ReasonCode, ReasonCodeableConcept, ReasonReference, RecordedDate,
+    Reference, Relation, Requester, Resource, ResourceType, Route, Severity, Start, Status, Subject, Substance,
+    System, Text, Total, Type, Unit, Url, Value, ValueCodeableConcept, ValueDateTime, ValueQuantity, ValueString,
+    VerificationStatus, Version, VersionId,
 }
 
 /// <summary>
@@ -141,7 +142,9 @@ internal static class FhirElementNames
         11 => name[0] switch
         {
             (byte)'c' => Is(name, "criticality"u8, FhirElement.Criticality),
-            (byte)'d' => Either(name, "diagnostics"u8, FhirElement.Diagnostics, "description"u8, FhirElement.Description),
+            (byte)'d' => name[1] == (byte)'a'
+                ? Is(name, "dateWritten"u8, FhirElement.DateWritten)
+                : Either(name, "diagnostics"u8, FhirElement.Diagnostics, "description"u8, FhirElement.Description),
             (byte)'l' => Is(name, "lastUpdated"u8, FhirElement.LastUpdated),
             (byte)'o' => Either(name, "onsetPeriod"u8, FhirElement.OnsetPeriod, "onsetString"u8, FhirElement.OnsetString),
             (byte)'v' => Is(name, "valueString"u8, FhirElement.ValueString),
@@ -196,6 +199,7 @@ internal static class FhirElementNames
             _ => FhirElement.Unknown,
         },
         20 => Is(name, "valueCodeableConcept"u8, FhirElement.ValueCodeableConcept),
+        21 => Is(name, "reasonCodeableConcept"u8, FhirElement.ReasonCodeableConcept),
         25 => Is(name, "medicationCodeableConcept"u8, FhirElement.MedicationCodeableConcept),
         _ => FhirElement.Unknown,
     };

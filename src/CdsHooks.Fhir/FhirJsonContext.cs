@@ -14,6 +14,7 @@ namespace CdsHooks.Fhir;
 [JsonSerializable(typeof(Observation))]
 [JsonSerializable(typeof(Condition))]
 [JsonSerializable(typeof(MedicationRequest))]
+[JsonSerializable(typeof(MedicationOrder))]
 [JsonSerializable(typeof(MedicationStatement))]
 [JsonSerializable(typeof(Medication))]
 [JsonSerializable(typeof(MedicationAdministration))]

@@ -19,6 +19,7 @@ internal static partial class FhirReader
         10 when resourceType.SequenceEqual("Medication"u8) => ReadMedication(ref reader),
         11 when resourceType.SequenceEqual("Observation"u8) => ReadObservation(ref reader),
         14 when resourceType.SequenceEqual("ServiceRequest"u8) => ReadServiceRequest(ref reader),
+        15 when resourceType.SequenceEqual("MedicationOrder"u8) => ReadMedicationOrder(ref reader),
         16 when resourceType.SequenceEqual("OperationOutcome"u8) => ReadOperationOutcome(ref reader),
         17 when resourceType.SequenceEqual("MedicationRequest"u8) => ReadMedicationRequest(ref reader),
         18 when resourceType.SequenceEqual("AllergyIntolerance"u8) => ReadAllergyIntolerance(ref reader),
@@ -199,6 +200,33 @@ internal static partial class FhirReader
         }
         return request;
     }
+
+    /// <summary>
+    /// A DSTU2 MedicationOrder into the MedicationRequest shape (see <see cref="MedicationOrder"/>). Its elements only:
+    /// <c>subject</c>, <c>authoredOn</c>, <c>intent</c> and <c>reasonCode</c> are not DSTU2 and are skipped, as any
+    /// unknown element is, even where a client (the Sandbox adds <c>intent</c>) mixes them in.
+    /// </summary>
+    private static MedicationOrder ReadMedicationOrder(ref Utf8JsonReader reader)
+    {
+        var order = new MedicationOrder();
+        while (NextProperty(ref reader, out var name))
+        {
+            switch (name)
+            {
+                case FhirElement.Patient: order.Subject = ReadReference(ref reader, name); break;
+                case FhirElement.DateWritten: order.AuthoredOn = ReadString(ref reader, name); break;
+                case FhirElement.DosageInstruction: order.DosageInstruction = ReadList(ref reader, name, ReadDosage); break;
+                case FhirElement.ReasonCodeableConcept: order.ReasonCode = OneItem(ReadCodeableConcept(ref reader, name)); break;
+                case FhirElement.Note: order.Note = OneItem(ReadString(ref reader, name) is { } note ? new Annotation { Text = note } : null); break;
+                case FhirElement.Subject: Skip(ref reader); break;
+                default: ReadMedicationUseElement(ref reader, name, order); break;
+            }
+        }
+        return order;
+    }
+
+    /// <summary>A DSTU2 element of at most one value, held where R4 has a list: null stays null (unset).</summary>
+    private static List<T>? OneItem<T>(T? item) where T : class => item is null ? null : [item];
 
     private static MedicationStatement ReadMedicationStatement(ref Utf8JsonReader reader)
     {

@@ -15,8 +15,8 @@ public sealed class ResourceJsonConverter : JsonConverter<Resource>
     /// <summary>The resource types read as themselves (each has a reader in <see cref="FhirReader"/>).</summary>
     public static IReadOnlyCollection<string> KnownResourceTypes { get; } =
     [
-        "Bundle", "Patient", "Observation", "Condition", "MedicationRequest", "MedicationStatement", "Medication",
-        "ServiceRequest", "OperationOutcome", "MedicationAdministration", "AllergyIntolerance",
+        "Bundle", "Patient", "Observation", "Condition", "MedicationRequest", "MedicationOrder", "MedicationStatement",
+        "Medication", "ServiceRequest", "OperationOutcome", "MedicationAdministration", "AllergyIntolerance",
     ];
 
     /// <summary>

@@ -175,7 +175,11 @@ public abstract class MedicationUse : DomainResource
     public Reference? Subject { get; set; }
 }
 
-public sealed class MedicationRequest : MedicationUse
+/// <summary>
+/// A medication order. Not sealed: <see cref="MedicationOrder"/>, its DSTU2 predecessor, is read into this shape so
+/// that code taking draft or active medication orders (<c>is MedicationRequest</c>) takes both.
+/// </summary>
+public class MedicationRequest : MedicationUse
 {
     [JsonPropertyOrder(-10)]
     public override string ResourceType => "MedicationRequest";
@@ -191,6 +195,22 @@ public sealed class MedicationRequest : MedicationUse
     public List<Reference>? ReasonReference { get; set; }
     [JsonConverter(typeof(TolerantListConverter<Annotation>))]
     public List<Annotation>? Note { get; set; }
+}
+
+/// <summary>
+/// A DSTU2 (FHIR 1.0.2) MedicationOrder, the resource STU3 renamed MedicationRequest. EHRs on DSTU2 send draft
+/// orders this way, and so does the CDS Hooks Sandbox whenever its FHIR server is DSTU2 (its default one is).
+/// It is read into the <see cref="MedicationRequest"/> shape — <c>patient</c> as <see cref="MedicationUse.Subject"/>,
+/// <c>dateWritten</c> as <see cref="MedicationRequest.AuthoredOn"/>, <c>reasonCodeableConcept</c> as the one
+/// <see cref="MedicationRequest.ReasonCode"/>, the string <c>note</c> as the one <see cref="MedicationRequest.Note"/>;
+/// status, medication[x], dosageInstruction and contained have the same names — and keeps its own resourceType, so
+/// <see cref="Resource.TypedId"/> is <c>MedicationOrder/{id}</c>: what the EHR's <c>selections</c> name and what a
+/// delete action's <c>resourceId</c> must name. Written (never sent anywhere) in that R4 shape.
+/// </summary>
+public sealed class MedicationOrder : MedicationRequest
+{
+    [JsonPropertyOrder(-10)]
+    public override string ResourceType => "MedicationOrder";
 }
 
 public sealed class MedicationStatement : MedicationUse

@@ -50,4 +50,18 @@ public sealed class DiscoveryTests(CdsServiceHost host) : IClassFixture<CdsServi
             }
         }
     }
+
+    [Fact]
+    public async Task Discovery_UsageRequirements_SayTheFhirServerIsReadWithoutATokenWhenNoneIsSent()
+    {
+        using var doc = JsonDocument.Parse(await host.Client.GetStringAsync("/cds-services"));
+
+        // What SandboxFallbackTests shows the service doing: no fhirAuthorization, the allowlisted fhirServer read without one.
+        Assert.All(doc.RootElement.GetProperty("services").EnumerateArray(), s =>
+        {
+            var requirements = s.GetProperty("usageRequirements").GetString()!;
+            Assert.Contains("allowlist", requirements, StringComparison.Ordinal);
+            Assert.Contains("else without a token", requirements, StringComparison.Ordinal);
+        });
+    }
 }

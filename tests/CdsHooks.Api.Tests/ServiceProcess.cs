@@ -7,13 +7,15 @@ namespace CdsHooks.Api.Tests;
 
 /// <summary>
 /// The built service as a separate OS process (<c>dotnet CdsHooks.Api.dll --urls http://127.0.0.1:port</c>), for what an
-/// in-process host cannot show: a SIGKILL mid-write, and two nodes that share nothing but their stores.
+/// in-process host cannot show: a SIGKILL mid-write, two nodes that share nothing but their stores, and what the
+/// console logger really prints.
 /// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly List<(string Text, TaskCompletionSource<string> Line)> _awaited = [];
 
     private ServiceProcess(Process process, Uri baseAddress, HttpMessageHandler? handler)
     {
@@ -68,6 +70,19 @@ public sealed class ServiceProcess : IAsyncDisposable
         return node;
     }
 
+    /// <summary>The first line of output holding <paramref name="text"/>, as soon as the service writes it.</summary>
+    public Task<string> WaitForLineAsync(string text, TimeSpan timeout)
+    {
+        var line = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_output)
+        {
+            var written = _output.ToString().Split('\n').FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
+            if (written is not null) return Task.FromResult(written);
+            _awaited.Add((text, line));
+        }
+        return line.Task.WaitAsync(timeout);
+    }
+
     /// <summary>SIGKILL: no shutdown hooks, no flush; whatever was not committed is gone.</summary>
     public async Task KillAsync()
     {
@@ -113,7 +128,15 @@ public sealed class ServiceProcess : IAsyncDisposable
     private void Append(string? line)
     {
         if (line is null) return;
-        lock (_output) _output.AppendLine(line);
+        lock (_output)
+        {
+            _output.AppendLine(line);
+            foreach (var awaited in _awaited.Where(a => line.Contains(a.Text, StringComparison.Ordinal)).ToList())
+            {
+                awaited.Line.TrySetResult(line);
+                _awaited.Remove(awaited);
+            }
+        }
     }
 
     internal static int FreeLoopbackPort()

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using CdsHooks.Fhir;
 
 namespace CdsHooks.Fhir.Tests;
@@ -6,11 +7,27 @@ namespace CdsHooks.Fhir.Tests;
 /// <summary>
 /// A Bundle holding each resource type of the model with every element set, written by the model's own writer:
 /// the fixtures leave some elements out (deceasedBoolean, abatementString, issue.expression, ...), and the
-/// differential tests must reach every branch of the reader.
+/// differential tests must reach every branch of the reader. A DSTU2 MedicationOrder is added under its DSTU2 names.
 /// </summary>
 internal static class EveryElement
 {
-    public static string Json() => JsonSerializer.Serialize(Bundle(), FhirJson.ResourceInfo);
+    public static string Json()
+    {
+        var bundle = JsonNode.Parse(JsonSerializer.Serialize(Bundle(), FhirJson.ResourceInfo))!;
+        // The model writes a MedicationOrder in the R4 shape it holds it in: the DSTU2 one is written under its own names.
+        var order = JsonSerializer.SerializeToNode(Dstu2Order(), Dstu2Options.GetTypeInfo(typeof(Dstu2MedicationOrder)));
+        bundle["entry"]!.AsArray().Add(new JsonObject { ["fullUrl"] = "urn:uuid:mo1", ["resource"] = order });
+        return bundle.ToJsonString();
+    }
+
+    private static readonly JsonSerializerOptions Dstu2Options = Dstu2MedicationOrder.WithDstu2(FhirJson.Options);
+
+    private static Dstu2MedicationOrder Dstu2Order() => new()
+    {
+        Id = "mo1", Meta = Meta(), Text = Narrative(), Contained = [Medication()], Status = "draft", MedicationCodeableConcept = Concept("312940"),
+        MedicationReference = new Reference("#med1"), Patient = Reference(), DateWritten = "2026-11-20", DosageInstruction = [Dosage()],
+        ReasonCodeableConcept = Concept("anxiety"), Note = "for sleep",
+    };
 
     private static Bundle Bundle() => new()
     {

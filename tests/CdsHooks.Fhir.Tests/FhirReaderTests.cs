@@ -300,6 +300,92 @@ public sealed class FhirReaderTests
         }
     }
 
+    // ---- DSTU2 MedicationOrder -------------------------------------------------------------------------------------
+
+    [Fact]
+    public void Read_Dstu2MedicationOrder_ReadsIntoTheMedicationRequestShapeUnderItsOwnType()
+    {
+        var order = Read<MedicationOrder>("""
+            {"resourceType": "MedicationOrder", "id": "order-123", "status": "draft", "patient": {"reference": "Patient/p1"},
+             "dateWritten": "2026-11-21", "medicationCodeableConcept": {"text": "Zoloft 50 mg tablet"},
+             "dosageInstruction": [{"text": "1 tablet daily", "doseQuantity": {"value": 1}, "timing": {"repeat": {"periodUnits": "d"}}}],
+             "reasonCodeableConcept": {"text": "Generalized anxiety disorder"}, "note": "after breakfast",
+             "contained": [{"resourceType": "Medication", "id": "m", "product": {"form": {"text": "tablet"}}}]}
+            """);
+
+        MedicationRequest request = order;
+        Assert.Equal("MedicationOrder", request.ResourceType);
+        Assert.Equal("MedicationOrder/order-123", request.TypedId);
+        Assert.Same("draft", request.Status);
+        Assert.Equal("Patient/p1", request.Subject!.ReferenceValue);
+        Assert.Equal("2026-11-21", request.AuthoredOn);
+        Assert.Equal("Zoloft 50 mg tablet", request.MedicationCodeableConcept!.Text);
+        Assert.Equal("1 tablet daily", Assert.Single(request.DosageInstruction!).Text);
+        Assert.Equal("Generalized anxiety disorder", Assert.Single(request.ReasonCode!).Text);
+        Assert.Equal("after breakfast", Assert.Single(request.Note!).Text);
+        Assert.Equal("m", Assert.IsType<Medication>(Assert.Single(request.Contained!)).Id);
+    }
+
+    [Fact]
+    public void Read_Dstu2MedicationOrder_R4NamesAreNotItsElements()
+    {
+        // The Sandbox adds intent and category to its DSTU2 drafts; subject, authoredOn and reasonCode are R4 names.
+        var order = Read<MedicationOrder>("""
+            {"resourceType": "MedicationOrder", "subject": {"reference": "Patient/p1"}, "authoredOn": "2026-11-21",
+             "intent": "order", "reasonCode": [{"text": "r"}], "category": {"text": "community"}, "patientInstruction": "x"}
+            """);
+
+        Assert.Null(order.Subject);
+        Assert.Null(order.AuthoredOn);
+        Assert.Null(order.Intent);
+        Assert.Null(order.ReasonCode);
+    }
+
+    [Fact]
+    public void Read_Dstu2MedicationOrderNullElements_AreUnset()
+    {
+        var order = Read<MedicationOrder>("""
+            {"resourceType": "MedicationOrder", "patient": null, "dateWritten": null, "reasonCodeableConcept": null, "note": null,
+             "dosageInstruction": null, "note": "kept", "note": null}
+            """);
+
+        Assert.Null(order.Subject);
+        Assert.Null(order.AuthoredOn);
+        Assert.Null(order.ReasonCode);
+        Assert.Null(order.Note);
+        Assert.Null(order.DosageInstruction);
+    }
+
+    [Theory]
+    [InlineData("""{"text": "an R4 Annotation"}""", "an object")]
+    [InlineData("""[{"text": "an R4 Annotation"}]""", "an array")]
+    [InlineData("7", "a number")]
+    public void Read_Dstu2MedicationOrderNoteNotAString_IsAJsonException(string note, string found)
+    {
+        var ex = Assert.Throws<JsonException>(() => Read($$"""{"resourceType": "MedicationOrder", "note": {{note}}}"""));
+
+        Assert.Contains($"'note' must be a string, not {found}.", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_Dstu2MedicationOrderReasonAsAnArray_IsAJsonException()
+    {
+        // DSTU2 has one reasonCodeableConcept: no single-value tolerance runs the other way.
+        Assert.Throws<JsonException>(() => Read("""{"resourceType": "MedicationOrder", "reasonCodeableConcept": [{"text": "r"}]}"""));
+    }
+
+    [Fact]
+    public void DraftOrders_Dstu2MedicationOrder_IsAMedicationRequestNamedByItsOwnType()
+    {
+        var request = JsonSerializer.Deserialize("""
+            {"hook": "order-select", "context": {"selections": ["MedicationOrder/order-123"], "draftOrders": {"resourceType": "Bundle",
+             "entry": [{"resource": {"resourceType": "MedicationOrder", "id": "order-123", "status": "draft"}}]}}}
+            """, CdsJson.RequestInfo)!;
+
+        var draft = Assert.IsAssignableFrom<MedicationRequest>(Assert.Single(request.Context!.DraftOrders!.Entry!).Resource);
+        Assert.Equal(request.Context.Selections![0], draft.TypedId);
+    }
+
     [Fact]
     public void Read_NestedResourceWithoutResourceType_IsAJsonException()
     {

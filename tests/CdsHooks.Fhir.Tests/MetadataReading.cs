@@ -17,10 +17,13 @@ internal static class MetadataReading
 
     public static JsonTypeInfo<Resource> ResourceInfo { get; } = (JsonTypeInfo<Resource>)Options.GetTypeInfo(typeof(Resource));
 
-    /// <summary>The service's FHIR options (naming, depth, metadata) with the replaced resource converter.</summary>
+    /// <summary>
+    /// The service's FHIR options (naming, depth, metadata) with the replaced resource converter, and the DSTU2
+    /// reference type for MedicationOrder.
+    /// </summary>
     private static JsonSerializerOptions CreateOptions()
     {
-        var options = new JsonSerializerOptions(FhirJson.Options);
+        var options = Dstu2MedicationOrder.WithDstu2(FhirJson.Options);
         options.Converters.Clear();
         options.Converters.Add(new MetadataResourceConverter());
         options.MakeReadOnly();
@@ -47,6 +50,8 @@ internal static class MetadataReading
                 "Observation" => ReadWithMetadata<Observation>(ref reader, options),
                 "Condition" => ReadWithMetadata<Condition>(ref reader, options),
                 "MedicationRequest" => ReadWithMetadata<MedicationRequest>(ref reader, options),
+                // DSTU2: read under its own names, then mapped into the model as MedicationOrder's documentation says.
+                "MedicationOrder" => ReadWithMetadata<Dstu2MedicationOrder>(ref reader, options)?.ToModel(),
                 "MedicationStatement" => ReadWithMetadata<MedicationStatement>(ref reader, options),
                 "Medication" => ReadWithMetadata<Medication>(ref reader, options),
                 "ServiceRequest" => ReadWithMetadata<ServiceRequest>(ref reader, options),

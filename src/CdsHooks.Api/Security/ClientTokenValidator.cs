@@ -1,4 +1,7 @@
+using System.Buffers.Text;
+using System.Collections.Frozen;
 using System.Security.Claims;
+using System.Text.Json;
 using CdsHooks.Api.Storage;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -40,14 +43,22 @@ public readonly record struct ClientTokenResult(CdsClient? Client, string? Failu
 
 /// <summary>
 /// Checks the JWT a CDS client signs each call with (CDS Hooks 2.0 §Trusting CDS Clients): header <c>alg</c>
-/// (ES384/RS384 by default, never <c>none</c> or HMAC), <c>typ</c> JWT, <c>kid</c>; <c>iss</c> on the allowlist;
-/// <c>jku</c> on that issuer's allowlist (checked before anything is fetched); the signature against the issuer's
-/// keys; <c>aud</c> equal to the URL called; <c>exp</c>, <c>nbf</c>, <c>iat</c> with a small skew; optional
-/// <c>tenant</c>; and <c>jti</c> never seen before.
+/// (ES384/RS384 by default, never <c>none</c> or HMAC), <c>typ</c> JWT, <c>kid</c>, no <c>crit</c> (RFC 7515 §4.1.11:
+/// no header extension is understood); <c>iss</c> on the allowlist; the signature against the issuer's inline key of
+/// that <c>kid</c> (pinned: any <c>jku</c> is then unused) or else a key fetched from <c>jku</c>, which must be on that
+/// issuer's allowlist (checked before anything is fetched), or from its JWKS URL; <c>aud</c> equal to the URL called;
+/// <c>exp</c>, <c>nbf</c>, <c>iat</c> with a small skew; optional <c>tenant</c>; and <c>jti</c> never seen before.
 /// </summary>
 public sealed class ClientTokenValidator
 {
     private const int MaxShownLength = 100;
+
+    /// <summary>A client's JWT header is about 200 bytes; a larger one is decoded on the heap.</summary>
+    private const int MaxHeaderBytesOnStack = 1024;
+
+    /// <summary>The header parameters RFC 7515 §4.1 registers for JWS, which <c>crit</c> must not list (§4.1.11).</summary>
+    private static readonly FrozenSet<string> RegisteredHeaderParameters =
+        FrozenSet.ToFrozenSet(["alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit"], StringComparer.Ordinal);
 
     private readonly CdsClientSecurityOptions _options;
     private readonly Dictionary<string, TrustedIssuer> _issuers;
@@ -92,17 +103,23 @@ public sealed class ClientTokenValidator
         if (!_options.Algorithms.Contains(alg, StringComparer.Ordinal)) return ClientTokenResult.Refused($"alg '{Shown(alg)}' is not allowed");
         if (!string.Equals(jwt.Typ, "JWT", StringComparison.OrdinalIgnoreCase)) return ClientTokenResult.Refused($"typ '{Shown(jwt.Typ)}' is not JWT");
         if (string.IsNullOrEmpty(jwt.Kid)) return ClientTokenResult.Refused("no kid in the header");
+        if (CriticalHeaderRefusal(jwt) is { } crit) return ClientTokenResult.Refused(crit);
 
         var iss = jwt.Issuer;
         if (!_issuers.TryGetValue(iss, out var issuer)) return ClientTokenResult.Refused($"issuer '{Shown(iss)}' is not trusted");
 
+        // Inline keys are pinned: a token signed with one is checked against it whatever jku it names, since the jku
+        // is not used (the Sandbox names its published JWKS; an operator who pasted that JWKS has nothing more to
+        // set). The jku allowlist guards what may be fetched: it is checked before anything is.
         var jku = jwt.TryGetHeaderValue<string>("jku", out var j) ? j : null;
-        if (jku is not null && !issuer.Options.JwksUrls.Contains(jku, StringComparer.Ordinal))
+        if (!issuer.InlineKeys.TryGetValue(jwt.Kid, out var key))
         {
-            return ClientTokenResult.Refused($"jku '{Shown(jku)}' is not on the allowlist of issuer '{Shown(iss)}'");
+            if (jku is not null && !issuer.Options.JwksUrls.Contains(jku, StringComparer.Ordinal))
+            {
+                return ClientTokenResult.Refused($"jku '{Shown(jku)}' is not on the allowlist of issuer '{Shown(iss)}'");
+            }
+            key = await FetchKeyAsync(issuer, jku, jwt.Kid, cancellationToken);
         }
-
-        var key = await FindKeyAsync(issuer, jku, jwt.Kid, cancellationToken);
         if (key is null) return ClientTokenResult.Refused($"no key '{Shown(jwt.Kid)}' for issuer '{Shown(iss)}'");
         if (key.Alg is { Length: > 0 } keyAlg && keyAlg != alg) return ClientTokenResult.Refused($"key '{Shown(jwt.Kid)}' is for {keyAlg}, the token says {Shown(alg)}");
 
@@ -163,12 +180,74 @@ public sealed class ClientTokenValidator
         return new ClientTokenResult(new CdsClient(iss, tenant, subject), null);
     }
 
-    /// <summary>Inline keys first, then the JWKS the token points at (<c>jku</c>) or the issuer's configured JWKS URL.</summary>
-    private async ValueTask<JsonWebKey?> FindKeyAsync(TrustedIssuer issuer, string? jku, string kid, CancellationToken cancellationToken)
+    /// <summary>The key from the JWKS the token points at (<c>jku</c>, allowlisted) or the issuer's configured JWKS URL.</summary>
+    private async ValueTask<JsonWebKey?> FetchKeyAsync(TrustedIssuer issuer, string? jku, string kid, CancellationToken cancellationToken)
     {
-        if (issuer.InlineKeys.TryGetValue(kid, out var inline)) return inline;
         var url = jku ?? issuer.Options.JwksUrl;
         return string.IsNullOrEmpty(url) ? null : await _keys.FindAsync(issuer.Options.Issuer, url, kid, cancellationToken);
+    }
+
+    /// <summary>
+    /// RFC 7515 §4.1.11: <c>crit</c> lists header extensions the recipient must understand, or refuse the token. This
+    /// service understands none, so a token with <c>crit</c> is refused; the reason says whether it named extensions,
+    /// named registered header parameters (which crit must not) or was not a non-empty array of names. Read from the
+    /// header's own JSON, so an escaped or repeated <c>crit</c> is seen as it was sent.
+    /// </summary>
+    private static string? CriticalHeaderRefusal(JsonWebToken jwt)
+    {
+        Span<byte> buffer = stackalloc byte[MaxHeaderBytesOnStack];
+        var header = Base64Url.GetMaxDecodedLength(jwt.EncodedHeader.Length) <= buffer.Length ? buffer : new byte[Base64Url.GetMaxDecodedLength(jwt.EncodedHeader.Length)];
+        if (!Base64Url.TryDecodeFromChars(jwt.EncodedHeader, header, out var length)) return "malformed header";
+
+        var reader = new Utf8JsonReader(header[..length]);
+        string? refusal = null;
+        var seen = false;
+        try
+        {
+            reader.Read(); // the header object (the handler has parsed it already)
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isCrit = reader.ValueTextEquals("crit"u8);
+                reader.Read();
+                if (!isCrit)
+                {
+                    reader.Skip();
+                    continue;
+                }
+                refusal = seen ? "crit is given twice" : CritRefusal(ref reader);
+                seen = true;
+            }
+        }
+        catch (JsonException)
+        {
+            return "malformed header";
+        }
+        return refusal;
+    }
+
+    /// <summary>Why a <c>crit</c> value (the reader on it) is refused.</summary>
+    private static string CritRefusal(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            reader.Skip();
+            return "crit is not an array of header parameter names";
+        }
+        var names = new List<string>();
+        var strings = true;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType == JsonTokenType.String) names.Add(reader.GetString()!);
+            else strings = false;
+            reader.Skip();
+        }
+        if (!strings) return "crit is not an array of header parameter names";
+        if (names.Count == 0) return "crit is an empty array";
+        if (names.FirstOrDefault(RegisteredHeaderParameters.Contains) is { } registered)
+        {
+            return $"crit lists the registered header parameter '{Shown(registered)}'";
+        }
+        return $"crit names header extensions this service does not understand: {Shown(string.Join(", ", names))}";
     }
 
     private static string Describe(Exception? ex, string audience) => ex switch

@@ -35,7 +35,7 @@ public sealed record CdsServiceDefinition(string Id, string Hook, HookKind Kind,
         Title = Title,
         Description = Description,
         Prefetch = Prefetch.ToDictionary(p => p.Name, p => p.Template),
-        UsageRequirements = "Send the prefetch keys listed, or fhirServer (on this service's allowlist) with fhirAuthorization, so the service can read them.",
+        UsageRequirements = "Send the prefetch keys listed (null: no data). Keys left out are read from fhirServer, which must be on this service's allowlist: with fhirAuthorization's access token when one is sent, else without a token (an open FHIR server, as the CDS Hooks Sandbox uses).",
     };
 }
 

@@ -62,7 +62,8 @@ public static partial class ServiceApi
             return TypedResults.ValidationProblem(errors, title: "Invalid hook request");
         }
 
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["hookInstance"] = request.HookInstance!, ["serviceId"] = service.Id });
+        using var scope = logger.BeginHookCallScope(request.HookInstance!, service.Id);
+        HookCallLog.LogUnreadDraftOrders(logger, request.Context!.DraftOrders);
         var gathered = await gatherer.GatherAsync(request, service, cancellationToken);
         if (gathered.Record is null)
         {

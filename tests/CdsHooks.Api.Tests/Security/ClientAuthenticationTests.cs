@@ -188,6 +188,51 @@ public sealed class ClientAuthenticationTests(SecuredCdsServiceHost host) : ICla
     }
 
     [Fact]
+    public async Task JwksUrlAsJku_IsCheckedAgainstThatJwks_GetsCards() =>
+        await AssertCardsAsync(SandboxToken().WithHeader("jku", host.Jwks.UrlOf("sandbox")).Sign());
+
+    [Fact]
+    public async Task InlineKeys_TokenNamingItsPublishedJku_IsCheckedWithThePinnedKeyWithoutFetching()
+    {
+        // An EHR whose keys were pasted inline still names where it publishes them; the pinned key is used.
+        host.Jwks.Serve("epic-published", host.EpicKey);
+        await AssertCardsAsync(EpicToken().WithHeader("jku", host.Jwks.UrlOf("epic-published")).Sign());
+        Assert.Equal(0, host.Jwks.FetchCount("epic-published"));
+    }
+
+    [Fact]
+    public async Task InlineKeys_KidNotInlineWithUnlistedJku_Returns401WithoutFetching()
+    {
+        using var rogue = TestSigningKey.Rs384("epic-rogue");
+        host.Jwks.Serve("epic-rogue", rogue);
+        var token = host.Token(rogue, SecuredCdsServiceHost.EpicIssuer, Select).With("tenant", SecuredCdsServiceHost.EpicTenant)
+            .WithHeader("jku", host.Jwks.UrlOf("epic-rogue"));
+
+        await AssertServiceCallRefusedAsync(token.Sign(), "is not on the allowlist of issuer 'https://epic.example.test/interconnect'");
+        Assert.Equal(0, host.Jwks.FetchCount("epic-rogue"));
+    }
+
+    /// <summary>RFC 7515 §4.1.11: no header extension is understood here, so any crit is refused, and so is a malformed one.</summary>
+    [Theory]
+    [InlineData("""["b64"]""", "crit names header extensions this service does not understand: b64")]
+    [InlineData("""["http://example.org/ext", "x-private"]""", "crit names header extensions this service does not understand: http://example.org/ext, x-private")]
+    [InlineData("""["alg"]""", "crit lists the registered header parameter 'alg'")]
+    [InlineData("""["x-private", "x5t#S256"]""", "crit lists the registered header parameter 'x5t#S256'")]
+    [InlineData("[]", "crit is an empty array")]
+    [InlineData("\"b64\"", "crit is not an array of header parameter names")]
+    [InlineData("""["b64", 7]""", "crit is not an array of header parameter names")]
+    [InlineData("""[["b64"]]""", "crit is not an array of header parameter names")]
+    [InlineData("null", "crit is not an array of header parameter names")]
+    public async Task CritHeader_Returns401NamingWhy(string crit, string reason)
+    {
+        var token = SandboxToken();
+        token.Header["crit"] = JsonNode.Parse(crit);
+        if (crit.Contains("b64", StringComparison.Ordinal)) token.Header["b64"] = false; // RFC 7797's unencoded payload
+
+        await AssertServiceCallRefusedAsync(token.Sign(), reason);
+    }
+
+    [Fact]
     public async Task AlgNone_Returns401() => await AssertServiceCallRefusedAsync(SandboxToken().Unsigned(), "alg 'none' is not allowed");
 
     [Fact]

@@ -9,7 +9,7 @@ namespace CdsHooks.Api.Tests.Security;
 /// The service as the CDS Hooks Sandbox saw it (public base URL http://127.0.0.1:3001), trusting the Sandbox's real
 /// public JWKS from ../shared/spec-examples inline, with the jku the Sandbox sends on the allowlist.
 /// </summary>
-public sealed class SandboxHost : CdsServiceHost
+public class SandboxHost : CdsServiceHost
 {
     public const string Issuer = "https://sandbox.cds-hooks.org";
 
@@ -36,22 +36,32 @@ public sealed class SandboxHost : CdsServiceHost
         new("Security:Issuers:0:JwksUrl", "https://sandbox.cds-hooks.org/.well-known/jwks.json"),
         new("Security:Issuers:0:Jwks", File.ReadAllText(SpecExample("sandbox-jwks.json"))),
     ];
+
+    /// <summary>Posts to the URL the real token was made for, with the token, at <paramref name="at"/> on the host's clock.</summary>
+    public async Task<HttpResponseMessage> CallWithTheRealTokenAsync(DateTimeOffset at)
+    {
+        Clock.Set(at);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(UrlCalled).AbsolutePath, UriKind.Relative))
+        {
+            Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        return await Client.SendAsync(request);
+    }
+}
+
+/// <summary>
+/// The Sandbox's JWKS pasted inline and nothing else — no JwksUrl, no AllowedJku — as the README's Sandbox recipe
+/// configures it: the jku the Sandbox names is not used, the inline key is.
+/// </summary>
+public sealed class SandboxInlineJwksHost : SandboxHost
+{
+    protected override IEnumerable<KeyValuePair<string, string?>> Settings => base.Settings.Where(s => s.Key != "Security:Issuers:0:JwksUrl");
 }
 
 public sealed class SandboxTokenTests(SandboxHost host) : IClassFixture<SandboxHost>
 {
-    private async Task<HttpResponseMessage> CallAsync(DateTimeOffset at)
-    {
-        host.Clock.Set(at);
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(UrlCalledPath(), UriKind.Relative))
-        {
-            Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SandboxHost.Token);
-        return await host.Client.SendAsync(request);
-    }
-
-    private static string UrlCalledPath() => new Uri(SandboxHost.UrlCalled).AbsolutePath;
+    private Task<HttpResponseMessage> CallAsync(DateTimeOffset at) => host.CallWithTheRealTokenAsync(at);
 
     [Fact]
     public async Task RealSandboxToken_BetweenIatAndExp_IsAuthenticated_ThenReplayIsRefused()
@@ -72,5 +82,20 @@ public sealed class SandboxTokenTests(SandboxHost host) : IClassFixture<SandboxH
         using var response = await CallAsync(SandboxHost.Expires.AddMinutes(5));
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Contains("expired (exp)", host.Logs.All);
+    }
+}
+
+public sealed class SandboxInlineJwksTokenTests(SandboxInlineJwksHost host) : IClassFixture<SandboxInlineJwksHost>
+{
+    [Fact]
+    public async Task RealSandboxToken_JwksOnlyPastedInline_IsAuthenticatedDespiteItsJku()
+    {
+        using var response = await host.CallWithTheRealTokenAsync(SandboxHost.IssuedAt.AddSeconds(60));
+
+        // 404: authenticated (patient-greeting is not a service here); a refusal would be a bare 401.
+        Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{response.StatusCode}\n{host.Logs.All}");
+        // Nothing fetched, nothing tried (a fetch logs "JWKS …" and the HTTP client logs the URL).
+        Assert.DoesNotContain("JWKS", host.Logs.All, StringComparison.Ordinal);
+        Assert.DoesNotContain(".well-known/jwks.json", host.Logs.All, StringComparison.Ordinal);
     }
 }
