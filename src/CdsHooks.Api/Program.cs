@@ -1,4 +1,5 @@
 using CdsHooks.Api.Analytics;
+using CdsHooks.Api.Dashboard;
 using CdsHooks.Api.Discovery;
 using CdsHooks.Api.Feedback;
 using CdsHooks.Api.Operations;
@@ -19,6 +20,8 @@ builder.Services.AddRlsCds(builder.Configuration);
 builder.Services.AddCdsStorage(builder.Configuration);
 // Card log (queued, batched, off the hook's response path) and the card analytics endpoint.
 builder.Services.AddCardAnalytics(builder.Configuration);
+// The card dashboard at /dashboard: operator key exchanged for a session cookie (Dashboard:*, Analytics:ApiKey).
+builder.Services.AddDashboard(builder.Configuration);
 // CDS client JWTs, CORS, body and rate limits (Security:*, Cors:*, Limits:*; validated at boot).
 builder.Services.AddCdsClientSecurity(builder.Configuration, builder.Environment);
 // OpenAPI document at /openapi/v1.json.
@@ -38,6 +41,7 @@ app.MapDiscovery();
 app.MapCdsServices();
 app.MapFeedback();
 app.MapCardAnalytics();
+app.MapDashboard();
 app.MapHealth();
 app.MapOpenApi();
 
