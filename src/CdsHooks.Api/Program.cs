@@ -32,6 +32,9 @@ var app = builder.Build();
 // Fail at boot, not at the first request, when the knowledge file is broken.
 app.Services.GetRequiredService<RlsKnowledge>();
 
+// `demo-data`: fill an empty store with synthetic card-log and feedback history for the dashboard, then exit.
+if (DemoData.IsCommand(args)) return await DemoData.RunAsync(app.Services, args);
+
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 // Security headers, body cap, CORS, then authentication of everything under /cds-services and /analytics.
@@ -46,6 +49,7 @@ app.MapHealth();
 app.MapOpenApi();
 
 app.Run();
+return 0;
 
 /// <summary>Entry point, visible to the integration tests' host factory.</summary>
 public partial class Program;

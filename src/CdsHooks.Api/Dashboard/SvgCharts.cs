@@ -85,7 +85,7 @@ internal static class SvgCharts
     /// <summary>Horizontal bars, one per item, longest first (as given).</summary>
     public static void Bars(StringBuilder html, string id, string series, string colour, string title, string desc, IReadOnlyList<(string Label, long Value)> items)
     {
-        const int row = 26, labelWidth = 230, valueWidth = 60;
+        const int row = 26, labelWidth = 290, valueWidth = 56;
         var height = Top + items.Count * row + 8;
         var max = Math.Max(1, items.Count == 0 ? 1 : items.Max(i => i.Value));
         double barSpace = Width - labelWidth - valueWidth - 12;
@@ -96,7 +96,7 @@ internal static class SvgCharts
             var (label, value) = items[i];
             var y = Top + i * row;
             var w = Math.Max(1, value / (double)max * barSpace);
-            Text(html, labelWidth - 8, y + 16, "end", Shorten(label, 34));
+            Text(html, labelWidth - 8, y + 16, "end", Shorten(label, 46));
             html.Append(CultureInfo.InvariantCulture, $"<rect x=\"{labelWidth}\" y=\"{y + 4}\" width=\"{F(w)}\" height=\"{row - 8}\" data-label=\"{Encode(label)}\" data-value=\"{value}\">");
             html.Append("<title>").Append(Encode(label)).Append(": ").Append(N(value)).Append("</title></rect>");
             Text(html, labelWidth + w + 6, y + 16, "start", N(value));
@@ -111,13 +111,16 @@ internal static class SvgCharts
         html.Append("<desc id=\"").Append(id).Append("-desc\">").Append(Encode(desc)).Append("</desc>");
     }
 
-    /// <summary>At most about six week labels, always the first and the last.</summary>
+    /// <summary>At most about six week labels, always the first and the last, never two crowding each other.</summary>
     private static IEnumerable<int> LabelledWeeks(int count)
     {
         if (count == 0) yield break;
         var step = Math.Max(1, (int)Math.Ceiling(count / 6.0));
-        for (var i = 0; i < count; i += step) if (count - 1 - i >= step / 2 || i == 0) yield return i;
-        if ((count - 1) % step != 0) yield return count - 1;
+        for (var i = 0; i < count - 1; i += step)
+        {
+            if (i == 0 || count - 1 - i >= Math.Max(2, step * 0.6)) yield return i;
+        }
+        yield return count - 1;
     }
 
     private static void Line(StringBuilder html, double x1, double y1, double x2, double y2, string colour) =>
