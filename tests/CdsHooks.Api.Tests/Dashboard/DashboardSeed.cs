@@ -15,6 +15,7 @@ namespace CdsHooks.Api.Tests.Dashboard;
 /// "benefit-outweighs-risk", 3 "tolerated-before", 2 unreported: rate 7/18.</item>
 /// <item>iron-studies (patient-view): 12 cards on 2026-07-01, before the default period, with no suggestion key
 /// recorded (named "#1"); 6 accepted.</item>
+/// <item>one accepted report (order-select, 2026-11-20) on a card the log never saw.</item>
 /// </list>
 /// </summary>
 public static class DashboardSeed
@@ -68,6 +69,9 @@ public static class DashboardSeed
             cards.Add(card);
             if (i < 6) Report(card.ServiceId, Accepted(card, 0, at));
         }
+
+        // Feedback on a card this store never logged (another node's): counted apart.
+        Report("rls-iron-order-select", new FeedbackReport(Guid.NewGuid().ToString(), FeedbackOutcome.Accepted, friday, [Guid.NewGuid().ToString()], null));
 
         await cardLog.AppendAsync(cards, CancellationToken.None);
         foreach (var (service, list) in reports) await feedback.SaveAsync(service, list, friday, CancellationToken.None);

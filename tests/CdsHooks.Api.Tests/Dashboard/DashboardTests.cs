@@ -143,6 +143,8 @@ public sealed class DashboardTests(DashboardHost host) : IClassFixture<Dashboard
         Assert.Equal(0.3889, ssri.GetProperty("acceptanceRate").GetDouble());
         Assert.Equal([("remove", 5L), ("iron-studies", 2L)], Suggestions(ssri));
         Assert.Equal(["benefit-outweighs-risk", "tolerated-before"], ssri.GetProperty("overrideReasons").EnumerateArray().Select(r => r.GetProperty("code").GetString()));
+        Assert.Equal(1, report.GetProperty("unmatchedFeedback").GetProperty("accepted").GetInt64());
+        Assert.Equal(0, report.GetProperty("unmatchedFeedback").GetProperty("overridden").GetInt64());
         // A week without feedback has no acceptance rate (the chart's line breaks there).
         Assert.False(ssri.GetProperty("weekly")[0].TryGetProperty("acceptanceRate", out _));
     }
@@ -163,6 +165,9 @@ public sealed class DashboardTests(DashboardHost host) : IClassFixture<Dashboard
         var sign = await client.ReportAsync(cookie, "?service=rls-iron-order-sign");
         Assert.Equal("rls-iron-order-sign", sign.GetProperty("serviceId").GetString());
         Assert.Equal(["ssri-caution"], sign.GetProperty("cardKinds").EnumerateArray().Select(k => k.GetProperty("cardKind").GetString()));
+        Assert.Equal(0, sign.GetProperty("unmatchedFeedback").GetProperty("accepted").GetInt64());
+        var select = await client.ReportAsync(cookie, "?service=rls-iron-order-select");
+        Assert.Equal(1, select.GetProperty("unmatchedFeedback").GetProperty("accepted").GetInt64());
     }
 
     [Theory]
