@@ -33,7 +33,8 @@ var app = builder.Build();
 app.Services.GetRequiredService<RlsKnowledge>();
 
 // `demo-data`: fill an empty store with synthetic card-log and feedback history for the dashboard, then exit.
-if (DemoData.IsCommand(args)) return await DemoData.RunAsync(app.Services, args);
+// (Waited for synchronously: an `await` here would make the entry point async, which the test host factory handles differently.)
+if (DemoData.IsCommand(args)) return DemoData.RunAsync(app.Services, args).GetAwaiter().GetResult();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
