@@ -342,6 +342,43 @@ public sealed class DashboardAccessModeTests
     }
 
     [Fact]
+    public async Task OverrideReasonFromAnEhr_IsEncodedOnThePage()
+    {
+        await using var host = new ConfiguredHost("Development");
+        _ = host.Client;
+        const string Hostile = "<img src=x onerror=alert(1)>\"quoted\"";
+        var at = host.Clock.GetUtcNow().AddDays(-1);
+        var card = new CdsHooks.Api.Analytics.IssuedCard(Guid.NewGuid().ToString(), "rls-iron-order-select", "ssri-caution", Guid.NewGuid().ToString(), at, []);
+        await using (var log = new CardLogStore(host.Services.GetRequiredService<CdsDatabase>())) await log.AppendAsync([card], CancellationToken.None);
+        await host.Services.GetRequiredService<FeedbackStore>().SaveAsync("rls-iron-order-select",
+            [new(card.CardUuid, CdsHooks.Api.Feedback.FeedbackOutcome.Overridden, at, [], new("urn:x", "x", Hostile))], at, CancellationToken.None);
+
+        using var client = new DashboardClient(host.BaseAddress);
+        using var page = await client.GetAsync("/dashboard");
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.DoesNotContain("<img", html, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("&lt;img src=x onerror=alert(1)&gt;", html, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new[] { "iv", "oral" }, 2, "iv oral")]
+    [InlineData(new[] { "iv", null }, 2, "iv ?")]
+    [InlineData(new[] { "Not A Key", "remove" }, 2, "? remove")]
+    [InlineData(new[] { "iv" }, 3, "iv ? ?")]
+    [InlineData(new string?[] { null, null }, 2, null)]
+    [InlineData(new string?[0], 2, null)]
+    public void SuggestionKeys_Format_KeepsPositionsAndRefusesUnsafeKeys(string?[] keys, int count, string? stored)
+    {
+        Assert.Equal(stored, CdsHooks.Api.Analytics.SuggestionKeys.Format(keys, count));
+        for (var i = 0; i < count; i++)
+        {
+            var expected = i < keys.Length && CdsHooks.Api.Analytics.SuggestionKeys.IsValid(keys[i]) ? keys[i] : "#" + (i + 1);
+            Assert.Equal(expected, CdsHooks.Api.Analytics.SuggestionKeys.At(stored, i));
+        }
+    }
+
+    [Fact]
     public async Task StoreDown_PageSays503WithAMessage_ApiReturns503()
     {
         await using var host = new DevelopmentStoreDownHost();
