@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Real PostgreSQL and Redis for the scale-out and storage tests, on loopback only.
+# Real PostgreSQL and Redis for the scale-out and storage tests, on loopback only; Debian's chromium for the
+# dashboard's browser test (driven by Playwright, which cannot download a browser here).
 #
 #   scripts/test-services.sh start   installs them from Debian packages when missing (apt-get), starts them in a
 #                                    temp dir on free loopback ports (from 55432 / 56379), waits until they answer,
@@ -8,6 +9,7 @@
 #   scripts/test-services.sh stop    stops what start started and removes the temp dir
 #   scripts/test-services.sh env     prints the env file path (when started)
 #
+# The env file also sets CDS_TEST_CHROMIUM (the chromium binary).
 # The env file sets CDS_TEST_POSTGRES (an Npgsql connection string for an admin user that may create databases)
 # (tests create one database per fixture from it) and CDS_TEST_REDIS (a StackExchange.Redis configuration string). Tests read only those two variables.
 # One state dir per checkout, so two clones on one machine do not stop each other's servers.
@@ -38,6 +40,7 @@ install_missing() {
   local want=()
   [ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/initdb" ] || want+=(postgresql)
   command -v redis-server >/dev/null && command -v redis-cli >/dev/null || want+=(redis-server)
+  command -v chromium >/dev/null || want+=(chromium)
   [ ${#want[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then log "missing ${want[*]} and not root: install them (apt-get install ${want[*]})"; return 1; fi
   log "installing ${want[*]} from Debian packages"
@@ -60,6 +63,7 @@ answering() {
 
 start() {
   if [ -f "$env_file" ] && answering; then
+    command -v chromium >/dev/null || install_missing
     log "already running ($state)"; echo "$env_file"; return 0
   fi
   stop_servers
@@ -94,6 +98,7 @@ start() {
   cat >"$env_file" <<EOF
 CDS_TEST_POSTGRES='Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=cds_test'
 CDS_TEST_REDIS='127.0.0.1:$redis_port'
+CDS_TEST_CHROMIUM='$(command -v chromium)'
 EOF
   chmod 644 "$env_file"
   log "PostgreSQL on 127.0.0.1:$pg_port, Redis on 127.0.0.1:$redis_port ($state)"

@@ -1,4 +1,5 @@
 using CdsHooks.Api.Analytics;
+using CdsHooks.Api.Dashboard;
 using CdsHooks.Api.Discovery;
 using CdsHooks.Api.Explain;
 using CdsHooks.Api.Feedback;
@@ -20,6 +21,8 @@ builder.Services.AddRlsCds(builder.Configuration);
 builder.Services.AddCdsStorage(builder.Configuration);
 // Card log (queued, batched, off the hook's response path) and the card analytics endpoint.
 builder.Services.AddCardAnalytics(builder.Configuration);
+// The card dashboard at /dashboard: operator key exchanged for a session cookie (Dashboard:*, Analytics:ApiKey).
+builder.Services.AddDashboard(builder.Configuration);
 // CDS client JWTs, CORS, body and rate limits (Security:*, Cors:*, Limits:*; validated at boot).
 builder.Services.AddCdsClientSecurity(builder.Configuration, builder.Environment);
 // OpenAPI document at /openapi/v1.json.
@@ -29,6 +32,10 @@ var app = builder.Build();
 
 // Fail at boot, not at the first request, when the knowledge file is broken.
 app.Services.GetRequiredService<RlsKnowledge>();
+
+// `demo-data`: fill an empty store with synthetic card-log and feedback history for the dashboard, then exit.
+// (Waited for synchronously: an `await` here would make the entry point async, which the test host factory handles differently.)
+if (DemoData.IsCommand(args)) return DemoData.RunAsync(app.Services, args).GetAwaiter().GetResult();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
@@ -40,10 +47,12 @@ app.MapCdsServices();
 app.MapFeedback();
 app.MapCardAnalytics();
 app.MapExplain();
+app.MapDashboard();
 app.MapHealth();
 app.MapOpenApi();
 
 app.Run();
+return 0;
 
 /// <summary>Entry point, visible to the integration tests' host factory.</summary>
 public partial class Program;

@@ -78,6 +78,15 @@ public sealed class Suggestion
     public string? Uuid { get; set; }
     public bool? IsRecommended { get; set; }
     public List<CdsAction>? Actions { get; set; }
+
+    /// <summary>
+    /// Not sent: a stable code for what the suggestion does within its card kind (e.g. <c>iv</c>, <c>oral</c>,
+    /// <c>remove</c>, <c>iron-studies</c>). The uuid changes with every hookInstance and the label with the wording;
+    /// the card log keeps this key so analytics can say which action clinicians take across calls and rewordings.
+    /// Lower-case letters, digits and '-' only; unique within a card.
+    /// </summary>
+    [JsonIgnore]
+    public string? Key { get; set; }
 }
 
 public sealed class CdsAction

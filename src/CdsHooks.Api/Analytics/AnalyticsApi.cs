@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using CdsHooks.Api.Services;
 using CdsHooks.Api.Storage;
 using CdsHooks.Protocol;
 using Microsoft.AspNetCore.Diagnostics;
@@ -26,7 +27,79 @@ public static partial class AnalyticsApi
             .ProducesValidationProblem()
             .Produces(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        group.MapGet("/cards/report", GetReportAsync)
+            .WithName("CardReport")
+            .WithSummary("Per card kind over [from, to), optionally for one service: totals, weekly series, override reasons and suggestions accepted (what the dashboard draws).")
+            .Produces<CardReport>(StatusCodes.Status200OK)
+            .ProducesValidationProblem()
+            .Produces(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return group;
+    }
+
+    /// <summary>
+    /// <c>from</c> (inclusive) and <c>to</c> (exclusive) as for <c>/analytics/cards</c>, but the default range is the 90
+    /// days up to now and a range may span at most <see cref="MaxReportDays"/> days. <c>service</c>: one service id, or
+    /// absent for all.
+    /// </summary>
+    public static async Task<Results<Ok<CardReport>, ValidationProblem, ProblemHttpResult>> GetReportAsync(
+        string? from,
+        string? to,
+        string? service,
+        CardReportQuery query,
+        CdsServiceCatalog catalog,
+        IOptions<AnalyticsOptions> options,
+        TimeProvider clock,
+        ILogger<CardReportQuery> logger,
+        CancellationToken cancellationToken)
+    {
+        if (!TryReadReportRange(from, to, service, catalog, clock, out var range, out var errors))
+        {
+            return TypedResults.ValidationProblem(errors, title: "Invalid report filter");
+        }
+        try
+        {
+            return TypedResults.Ok(await RunReportAsync(query, catalog, options.Value, range, cancellationToken));
+        }
+        catch (DbException ex)
+        {
+            LogQueryFailed(logger, ex);
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Analytics unavailable",
+                detail: "The store does not answer; try again later.");
+        }
+    }
+
+    /// <summary>The longest range one report may cover (its weekly series has one entry per week).</summary>
+    public const int MaxReportDays = 1830;
+    private static readonly TimeSpan DefaultReportRange = TimeSpan.FromDays(90);
+
+    /// <summary>A report's checked filter: [Start, End) and an optional known service id.</summary>
+    public readonly record struct ReportRange(DateTimeOffset Start, DateTimeOffset End, string? Service);
+
+    internal static Task<CardReport> RunReportAsync(CardReportQuery query, CdsServiceCatalog catalog, AnalyticsOptions options, ReportRange range, CancellationToken cancellationToken) =>
+        query.RunAsync(range.Start, range.End, range.Service, [.. catalog.Services.Select(s => s.Id)], options.TopOverrideReasons, cancellationToken);
+
+    /// <summary>Reads and checks a report's filter; <paramref name="errors"/> names each bad parameter.</summary>
+    internal static bool TryReadReportRange(string? from, string? to, string? service, CdsServiceCatalog catalog, TimeProvider clock,
+        out ReportRange range, out Dictionary<string, string[]> errors)
+    {
+        errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        range = default;
+        var end = clock.GetUtcNow();
+        if (!string.IsNullOrEmpty(to) && !TryParseBound(to, endOfDay: true, out end)) errors["to"] = [Describe("to", to)];
+        var start = DateTimeOffset.MinValue;
+        if (!string.IsNullOrEmpty(from) && !TryParseBound(from, endOfDay: false, out start)) errors["from"] = [Describe("from", from)];
+        if (string.IsNullOrEmpty(from) && errors.Count == 0) start = end - DefaultReportRange;
+        if (errors.Count == 0 && start >= end) errors["from"] = ["'from' must be before 'to'."];
+        else if (errors.Count == 0 && end - start > TimeSpan.FromDays(MaxReportDays)) errors["from"] = [$"The range may span at most {MaxReportDays} days."];
+        if (string.IsNullOrEmpty(service)) service = null;
+        else if (catalog.Find(service) is null)
+        {
+            errors["service"] = [$"'service' must be one of {string.Join(", ", catalog.Services.Select(s => s.Id))}, or absent for all."];
+        }
+        if (errors.Count > 0) return false;
+        range = new ReportRange(start, end, service);
+        return true;
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using CdsHooks.Api.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace CdsHooks.Api.Analytics;
@@ -12,7 +14,14 @@ public static class AnalyticsExtensions
         services.AddSingleton<CardLogWriter>();
         services.AddSingleton<ICardLog>(sp => sp.GetRequiredService<CardLogWriter>());
         services.AddHostedService(sp => sp.GetRequiredService<CardLogWriter>());
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AnalyticsJsonContext.Default));
+        services.AddSingleton<CardReportQuery>();
+        // Lock-outs are not recorded by this build; the lock-out store registers its own ILockOutStatistics.
+        services.TryAddSingleton<ILockOutStatistics, LockOutsNotRecorded>();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, AnalyticsJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, CardReportJsonContext.Default);
+        });
         return services;
     }
 }

@@ -7,6 +7,16 @@ public sealed record IssuedCard(string CardUuid, string ServiceId, string CardKi
 {
     /// <summary>Cards without a topic would not say what kind they are; every card this service builds has one.</summary>
     public const string UnknownKind = "unspecified";
+
+    /// <summary>
+    /// Each suggestion's stable key (<see cref="Suggestion.Key"/>), in the order of <see cref="SuggestionUuids"/>; null
+    /// where the card builder set none. Empty when not recorded: analytics then name a suggestion by its position.
+    /// </summary>
+    public IReadOnlyList<string?> SuggestionKeys { get; init; } = [];
+
+    /// <summary>The keys of the suggestions that have a uuid (the ones <see cref="SuggestionUuids"/> lists), in order.</summary>
+    public static IReadOnlyList<string?> SuggestionKeysOf(IReadOnlyList<Suggestion>? suggestions) =>
+        [.. (suggestions ?? []).Where(s => s.Uuid is not null).Select(s => s.Key)];
 }
 
 /// <summary>Records every card a service call answered with, off the hook's response path.</summary>

@@ -142,7 +142,8 @@ public static partial class CdsClientSecurity
         var headers = context.Response.Headers;
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";
-        // JSON only: nothing here may load scripts or be framed.
+        // JSON only: nothing here may load scripts or be framed. An area serving HTML (the dashboard) sets its own, kept here.
+        if (!CdsClientSecurity.IsProtected(context.Request.Path) && headers.ContainsKey(HeaderNames.ContentSecurityPolicy)) return Task.CompletedTask;
         headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
         // Cards are about one patient at one moment: no cache may keep them.
         if (IsProtected(context.Request.Path)) headers.CacheControl = "no-store";

@@ -12,12 +12,12 @@ namespace CdsHooks.Api.Storage;
 public sealed class CardLogStore(CdsDatabase database) : IAsyncDisposable
 {
     private const string Insert = """
-        INSERT INTO card_log (card_uuid, service_id, card_kind, hook_instance, issued_at, suggestion_uuids)
-        VALUES (@card, @service, @kind, @hookInstance, @at, @suggestions)
+        INSERT INTO card_log (card_uuid, service_id, card_kind, hook_instance, issued_at, suggestion_uuids, suggestion_keys)
+        VALUES (@card, @service, @kind, @hookInstance, @at, @suggestions, @keys)
         ON CONFLICT DO NOTHING
         """;
 
-    private static readonly string[] Columns = ["card", "service", "kind", "hookInstance", "at", "suggestions"];
+    private static readonly string[] Columns = ["card", "service", "kind", "hookInstance", "at", "suggestions", "keys"];
 
     private DbConnection? _connection;
     private DbCommand? _insert;
@@ -87,6 +87,7 @@ public sealed class CardLogStore(CdsDatabase database) : IAsyncDisposable
         parameters[3].Value = card.HookInstance;
         parameters[4].Value = StoredTime.ToMicros(card.IssuedAt);
         parameters[5].Value = string.Join(' ', card.SuggestionUuids);
+        parameters[6].Value = SuggestionKeys.Format(card.SuggestionKeys, card.SuggestionUuids.Count) ?? (object)DBNull.Value;
     }
 
     /// <summary>Closes the kept connection (the writer loop ends, or a batch failed). The next batch reopens.</summary>

@@ -37,6 +37,12 @@ public sealed partial class SchemaMigrator(CdsDatabase database, ILogger<SchemaM
             CREATE INDEX ix_feedback_outcome_at ON feedback (outcome_at);
             CREATE INDEX ix_feedback_card_uuid ON feedback (card_uuid);
             """),
+        // The dashboard's step (branch dashboard), kept apart from any other step added meanwhile: renumber on merge.
+        (2, "dashboard: suggestion keys in the card log, covering index for weekly counts", """
+            ALTER TABLE card_log ADD COLUMN suggestion_keys TEXT NULL;
+            CREATE INDEX ix_card_log_issued_kind ON card_log (issued_at, card_kind, service_id);
+            DROP INDEX ix_card_log_issued_at;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

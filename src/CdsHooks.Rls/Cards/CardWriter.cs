@@ -159,6 +159,7 @@ public abstract class CardWriter(RlsKnowledge knowledge, CardKind kind)
     protected static Suggestion Remove(CardContext ctx, string key, MedicationFact order, string label, bool recommended) => new()
     {
         Label = label,
+        Key = "remove",
         Uuid = StableUuid.From(ctx.HookInstance, key, "remove"),
         IsRecommended = recommended ? true : null,
         Actions = [new CdsAction { Type = ActionType.Delete, Description = $"Remove the draft order for {order.Name}", ResourceId = order.ResourceId }],
@@ -168,6 +169,7 @@ public abstract class CardWriter(RlsKnowledge knowledge, CardKind kind)
     protected Suggestion LabOrderSuggestion(CardContext ctx, string key, LabOrder order, bool recommended = true) => new()
     {
         Label = order.Label,
+        Key = order.Key,
         Uuid = StableUuid.From(ctx.HookInstance, key, order.Key),
         IsRecommended = recommended ? true : null,
         Actions = [.. order.Codes.Select(code => new CdsAction
@@ -196,6 +198,7 @@ public abstract class CardWriter(RlsKnowledge knowledge, CardKind kind)
     protected Suggestion ProductSuggestion(CardContext ctx, string key, Product product, IEnumerable<LabResult?> basis, bool recommended = false) => new()
     {
         Label = product.Label,
+        Key = product.Key,
         Uuid = StableUuid.From(ctx.HookInstance, key, product.Key),
         IsRecommended = recommended ? true : null,
         Actions = [new CdsAction { Type = ActionType.Create, Description = product.Label, Resource = MedicationDraft(ctx, product, basis) }],

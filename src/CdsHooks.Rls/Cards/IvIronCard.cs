@@ -37,6 +37,7 @@ public sealed class IvIronCard(RlsKnowledge knowledge) : CardWriter(knowledge, C
                 suggestions.Add(new Suggestion
                 {
                     Label = $"Replace the oral iron order with {option.Product.ShortName}",
+                    Key = "replace-oral-with-" + option.Product.Key,
                     Uuid = StableUuid.From(ctx.HookInstance, f.Key, "replace-oral"),
                     IsRecommended = true,
                     Actions =
