@@ -139,6 +139,29 @@ public sealed class KnowledgeTests
         }
     }
 
+    [Theory]
+    [InlineData("labs", "loinc")]
+    [InlineData("conditions", "code")]
+    [InlineData("conditionPrefixes", "prefix")]
+    [InlineData("productCodes", "code")]
+    [InlineData("atcPrefixes", "prefix")]
+    [InlineData("units", "analyte")]
+    [InlineData("drugClasses", "class")]
+    public void Embedded_Section_ListsEachEntryOnce(string section, string key)
+    {
+        var values = EmbeddedDocument.Value[section]!.AsArray().Select(e => (string)e![key]!).ToList();
+
+        Assert.Equal(values.Count, values.Distinct(StringComparer.Ordinal).Count());
+    }
+
+    [Fact]
+    public void Embedded_ConditionNames_EachNameOnce()
+    {
+        var names = EmbeddedDocument.Value["conditionNames"]!.AsArray().SelectMany(e => e!["names"]!.AsArray().Select(n => (string)n!)).ToList();
+
+        Assert.Equal(names.Count, names.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+    }
+
     // ---- broken copies ---------------------------------------------------------------------------------------------
 
     private static JsonObject Drug(JsonObject doc, string ingredient) =>

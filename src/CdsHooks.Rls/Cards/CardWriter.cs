@@ -115,22 +115,28 @@ public abstract class CardWriter(RlsKnowledge knowledge, CardKind kind)
         md.Append('\n');
     }
 
-    /// <summary>One line per option not suggested, with every reason: contraindications first, then data not read.</summary>
+    /// <summary>
+    /// One line per option not suggested, with every reason; options kept back for the same reasons share a line
+    /// ("IV ferric carboxymaltose and oral ferrous sulfate: iron overload recorded ...").
+    /// </summary>
     protected void AppendNotSuggested(StringBuilder md, IReadOnlyList<IronOption> options)
     {
-        var first = true;
+        var lines = new List<(List<string> Options, string Reasons)>();
         foreach (var option in options)
         {
             if (option.Offered) continue;
-            if (first)
-            {
-                md.Append(Common("notSuggested.heading")).Append('\n');
-                first = false;
-            }
             var reasons = string.Join("; ", Reasons(option.Blocks));
-            md.Append("- ").Append(Common("notSuggested", ("option", option.Product.ShortName), ("reason", reasons))).Append('\n');
+            var same = lines.FindIndex(l => l.Reasons == reasons);
+            if (same >= 0) lines[same].Options.Add(option.Product.ShortName);
+            else lines.Add(([option.Product.ShortName], reasons));
         }
-        if (!first) md.Append('\n');
+        if (lines.Count == 0) return;
+        md.Append(Common("notSuggested.heading")).Append('\n');
+        foreach (var (names, reasons) in lines)
+        {
+            md.Append("- ").Append(Common("notSuggested", ("option", Capitalise(string.Join(" and ", names))), ("reason", reasons))).Append('\n');
+        }
+        md.Append('\n');
     }
 
     /// <summary>Contraindications one by one, then the data that could not be read grouped by why ("A and B could not be read (why)").</summary>

@@ -23,8 +23,9 @@ public sealed class IronContraindicatedCard(RlsKnowledge knowledge) : CardWriter
         md.Append('\n').Append(T("override")).Append("\n\n");
         AppendBasis(md, s, f.Evidence);
         AppendCaveats(md, f.Evidence);
+        var first = f.Reasons.OrderByDescending(r => r.Critical).First();
         var card = NewCard(f, ctx, f.Critical ? Indicator.Critical : Indicator.Warning,
-            T("summary", ("medication", Short(f.Order.Name, 50)), ("reason", reasons[0])), md);
+            T("summary", ("medication", Capitalise(Short(f.Order.Name, 60))), ("reason", first.Contraindication?.Summary ?? reasons[0])), md);
         card.AboutDraftOrder = true;
         if (f.Order.ResourceId is not null)
         {

@@ -224,6 +224,8 @@ public sealed class ContraindicationEntry
     /// <summary>False for a reason not to suggest an order that does not make a draft order wrong (no recent phosphate).</summary>
     public bool? CautionOnDraft { get; set; }
     public string? Text { get; set; }
+    /// <summary>The reason in a few words, for a card's summary (no placeholder).</summary>
+    public string? Summary { get; set; }
     public string? Source { get; set; }
     public string? Status { get; set; }
 }

@@ -56,7 +56,8 @@ public enum IronForm
     Any = Oral | Iv | FerricCarboxymaltose,
 }
 
-public sealed record Contraindication(string Id, IronForm Excludes, bool Critical, bool CautionOnDraft, string Text, string SourceKey)
+/// <summary><see cref="Text"/> names the patient's detail (<c>{detail}</c>); <see cref="Summary"/> is the short form a card summary uses.</summary>
+public sealed record Contraindication(string Id, IronForm Excludes, bool Critical, bool CautionOnDraft, string Text, string Summary, string SourceKey)
 {
     /// <summary>True when this rules out <paramref name="product"/>.</summary>
     public bool Rules(Product product) =>

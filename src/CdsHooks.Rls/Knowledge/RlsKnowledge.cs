@@ -363,16 +363,16 @@ public sealed class RlsKnowledge
                     _ => Error($"contraindications.{id}: unknown excludes '{e}'."),
                 };
             }
-            if (excludes == IronForm.None || c.Severity is not ("critical" or "warning") || string.IsNullOrWhiteSpace(c.Text))
+            if (excludes == IronForm.None || c.Severity is not ("critical" or "warning") || string.IsNullOrWhiteSpace(c.Text) || string.IsNullOrWhiteSpace(c.Summary))
             {
-                errors.Add($"contraindications.{id}: needs excludes, severity (critical|warning) and text.");
+                errors.Add($"contraindications.{id}: needs excludes, severity (critical|warning), text and summary.");
                 continue;
             }
             foreach (var p in CardTextSlots.Placeholders(c.Text).Where(p => p != "detail"))
             {
                 errors.Add($"contraindications.{id}.text: unknown placeholder {{{p}}} (only {{detail}}).");
             }
-            contraindications[id] = new Contraindication(id, excludes, c.Severity == "critical", c.CautionOnDraft ?? true, c.Text, Src(c.Source, $"contraindications.{id}"));
+            contraindications[id] = new Contraindication(id, excludes, c.Severity == "critical", c.CautionOnDraft ?? true, c.Text, c.Summary!, Src(c.Source, $"contraindications.{id}"));
         }
         foreach (var id in ContraindicationIds.All)
         {

@@ -60,7 +60,12 @@ public sealed class RlsRules(RlsKnowledge knowledge)
 
         var ironStudies = IronStudies(s, ferritin, tsat);
         // An iron card that is given anyway carries the missing ferritin or TSAT as a test, rather than a second card.
-        var treatment = s.IsChild(t) ? null : IronTreatment(s, inScope, ferritin, tsat, ironStudies?.Order);
+        var orderCautions = IronOrderCautions(s, inScope, ferritin, tsat).ToList();
+        // A draft iron order that is itself cautioned is not "in progress": the iron card offers what is safe instead.
+        var cautioned = orderCautions.Select(c => c switch { IronOrderContraindicated x => x.Order, IvIronNotIndicated y => y.Order, _ => null })
+            .OfType<MedicationFact>().ToHashSet();
+        var acceptableDrafts = inScope.Where(m => m.Origin == MedicationOrigin.Draft && m.IsIron && !cautioned.Contains(m)).ToList();
+        var treatment = s.IsChild(t) ? null : IronTreatment(s, acceptableDrafts, cautioned, ferritin, tsat, ironStudies?.Order);
         if (treatment is not null) ironStudies = null;
 
         // Medication cautions: one card per drug, however many orders or statements carry it.
@@ -81,7 +86,7 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         // The caution cards carry the iron-studies suggestion themselves; a second card would duplicate it.
         if (ironStudies is not null && cautions.Count == 0) findings.Add(ironStudies);
 
-        findings.AddRange(IronOrderCautions(s, inScope, ferritin, tsat));
+        findings.AddRange(orderCautions);
         if (treatment is not null) findings.Add(treatment);
 
         if (DataIncomplete(s, inScope) is { } incomplete) findings.Add(incomplete);
@@ -112,7 +117,7 @@ public sealed class RlsRules(RlsKnowledge knowledge)
 
     // ---- Iron treatment ---------------------------------------------------------------------------------------------
 
-    private Finding? IronTreatment(PatientSnapshot s, List<MedicationFact> inScope, LabResult? ferritin, LabResult? tsat, LabOrder? missingStudies)
+    private Finding? IronTreatment(PatientSnapshot s, List<MedicationFact> drafts, IReadOnlySet<MedicationFact> cautioned, LabResult? ferritin, LabResult? tsat, LabOrder? missingStudies)
     {
         var t = knowledge.Thresholds;
         var hardStop = ferritin?.AtLeast(t.FerritinHardStop) == true;
@@ -127,33 +132,33 @@ public sealed class RlsRules(RlsKnowledge knowledge)
 
         var since = s.Now.AddDays(-t.IronStudiesWindowDays);
         var evidence = Evidence(s, [ferritin, tsat], since, showAge: true, ironValues: true);
-        // The iron orders this hook comments on (the selected ones at order-select): carried as "in progress" or replaced.
-        var drafts = inScope.Where(m => m.Origin == MedicationOrigin.Draft && m.IsIron).ToList();
+        // drafts: the iron orders this hook comments on (the selected ones at order-select) that are not themselves
+        // cautioned; carried as "in progress", or replaced (oral by IV in the IV-only range).
         var tests = new List<LabOrder>(2);
         if (missingStudies is not null) tests.Add(missingStudies);
 
         if (ivRange)
         {
             var oralOrder = drafts.FirstOrDefault(m => m.Has(DrugClass.OralIron) && !m.Has(DrugClass.IvIron));
-            var options = drafts.Any(m => m.Has(DrugClass.IvIron)) ? [] : new List<IronOption> { Option(s, _fcm, tests) };
+            var options = drafts.Any(m => m.Has(DrugClass.IvIron)) ? [] : new List<IronOption> { Option(s, _fcm, tests, cautioned) };
             return new IvIronSuggested(ferritin!, tsat, options, oralOrder, tests) { Evidence = evidence };
         }
 
         // Iron already being ordered in this session: the card says so and suggests nothing more.
-        var inProgress = drafts.FirstOrDefault() ?? s.Medications.FirstOrDefault(m => m.IsCurrent && m.IsIron);
+        var inProgress = drafts.FirstOrDefault() ?? s.Medications.FirstOrDefault(m => m.IsIron && m.Origin is MedicationOrigin.ActiveOrder or MedicationOrigin.Statement);
         var candidates = new List<IronOption>(2);
         if (drafts.Count == 0)
         {
             // IRLSSG 2018 limits initial IV iron to ferritin ≤ 100: above that, or with no recent ferritin, only oral.
-            if (ferritin?.AtMost(t.FerritinIvIronMax) == true) candidates.Add(Option(s, _fcm, tests));
-            candidates.Add(Option(s, _oralIron, tests));
+            if (ferritin?.AtMost(t.FerritinIvIronMax) == true) candidates.Add(Option(s, _fcm, tests, cautioned));
+            candidates.Add(Option(s, _oralIron, tests, cautioned));
         }
         return new IronTherapyIndicated(ferritin, tsat, candidates, inProgress, tests) { Evidence = evidence };
     }
 
-    private IronOption Option(PatientSnapshot s, Product product, List<LabOrder> tests)
+    private IronOption Option(PatientSnapshot s, Product product, List<LabOrder> tests, IReadOnlySet<MedicationFact> cautioned)
     {
-        var blocks = Blocks(s, product);
+        var blocks = Blocks(s, product, cautioned);
         // The only thing keeping ferric carboxymaltose back is a missing phosphate: suggest measuring it.
         if (blocks.Count == 1 && blocks[0].Contraindication == _noPhosphate && !s.DraftedLabs.Contains(Analyte.Phosphate))
         {
@@ -166,7 +171,7 @@ public sealed class RlsRules(RlsKnowledge knowledge)
     /// Everything that keeps <paramref name="product"/> from being suggested to this patient: contraindications
     /// recorded, and guarding data that could not be read (which counts as "could not check", never as "absent").
     /// </summary>
-    private List<Block> Blocks(PatientSnapshot s, Product product)
+    private List<Block> Blocks(PatientSnapshot s, Product product, IReadOnlySet<MedicationFact> cautioned)
     {
         var t = knowledge.Thresholds;
         var blocks = new List<Block>();
@@ -175,7 +180,7 @@ public sealed class RlsRules(RlsKnowledge knowledge)
             if (s.GapIn(area) is { } gap) blocks.Add(new Block(null, null, area, gap.Why));
         }
 
-        foreach (var reason in Contraindications(s, product.Route == Route.Oral ? DrugClass.OralIron : DrugClass.IvIron, product.Ingredient, forDraft: false))
+        foreach (var reason in Contraindications(s, product.Route == Route.Oral ? DrugClass.OralIron : DrugClass.IvIron, product.Ingredient, forDraft: false, ignore: cautioned))
         {
             blocks.Add(reason);
         }
@@ -217,7 +222,7 @@ public sealed class RlsRules(RlsKnowledge knowledge)
     /// suggestion (all of them) or a draft order (those marked as cautions on a draft, and not the draft itself as its
     /// own duplicate).
     /// </summary>
-    private List<Block> Contraindications(PatientSnapshot s, DrugClass cls, string ingredient, bool forDraft, MedicationFact? draft = null)
+    private List<Block> Contraindications(PatientSnapshot s, DrugClass cls, string ingredient, bool forDraft, MedicationFact? draft = null, IReadOnlySet<MedicationFact>? ignore = null)
     {
         var t = knowledge.Thresholds;
         var reasons = new List<Block>();
@@ -229,14 +234,14 @@ public sealed class RlsRules(RlsKnowledge knowledge)
 
         foreach (var c in s.Conditions)
         {
-            if (c.Kind == ConditionKind.IronOverload) Add(_overload, $"{c.Display} (diagnosis)");
-            if (c.Kind == ConditionKind.Dialysis) Add(_dialysis, $"{c.Display} (diagnosis)");
+            if (c.Kind == ConditionKind.IronOverload) Add(_overload, $"diagnosis {c.Display}");
+            if (c.Kind == ConditionKind.Dialysis) Add(_dialysis, $"diagnosis {c.Display}");
         }
         foreach (var m in s.Medications)
         {
             if (m.Has(DrugClass.IronChelator) && (m.IsCurrent || Within(m.When, s.Now, t.IvIronLookbackDays)))
             {
-                Add(_overload, $"{m.Name} ({Origin(m)})");
+                Add(_overload, $"{m.Name}, {Origin(m)}");
             }
         }
         if (s.Lab(Analyte.Ferritin) is { } ferritin && ferritin.When >= s.Now.AddDays(-t.IronStudiesWindowDays) && ferritin.AtLeast(t.FerritinHardStop))
@@ -277,11 +282,12 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         // another draft of the same session (a course of two infusions is often entered as two orders).
         foreach (var m in s.Medications)
         {
-            if (m == draft || !m.IsCurrent || (forDraft && m.Origin == MedicationOrigin.Draft)) continue;
-            if (m.Has(DrugClass.OralIron) && cls == DrugClass.OralIron) Add(_oralInProgress, $"{m.Name} ({Origin(m)})");
+            // A cautioned draft is on its way out: it does not make what is suggested instead a duplicate.
+            if (m == draft || !m.IsCurrent || (forDraft && m.Origin == MedicationOrigin.Draft) || ignore?.Contains(m) == true) continue;
+            if (m.Has(DrugClass.OralIron) && cls == DrugClass.OralIron) Add(_oralInProgress, $"{m.Name}, {Origin(m)}");
             if (m.Has(DrugClass.IvIron) && cls == DrugClass.IvIron && m.Origin is MedicationOrigin.ActiveOrder or MedicationOrigin.Draft)
             {
-                Add(_ivInProgress, $"{m.Name} ({Origin(m)})");
+                Add(_ivInProgress, $"{m.Name}, {Origin(m)}");
             }
         }
         return reasons;

@@ -303,7 +303,7 @@ public sealed class SnapshotBuilder(RlsKnowledge knowledge)
         {
             if (c.Kind != ConditionKind.Pregnancy) continue;
             pregnant = true;
-            evidence.Add($"{c.Display} (diagnosis)");
+            evidence.Add($"diagnosis {c.Display}");
             if (c.Recorded is { } r && (newestPregnant is null || r > newestPregnant)) newestPregnant = r;
             if (c.Match.WeeksLow is { } wl) Bound(wl, c.Match.WeeksHigh, c.Recorded);
             if (c.Match.Trimester is { } tri)
@@ -494,7 +494,7 @@ public sealed class SnapshotBuilder(RlsKnowledge knowledge)
         var what = allergy.Code?.DisplayText() ?? allergy.Reaction?.FirstOrDefault()?.Substance?.DisplayText() ?? "iron";
         var kind = allergy.Type == "intolerance" ? "intolerance" : "allergy";
         var reaction = allergy.Reaction?.SelectMany(r => r.Manifestation ?? []).Select(m => m.DisplayText()).FirstOrDefault(m => m is not null);
-        return reaction is null ? $"{kind}: {what}" : $"{kind}: {what} ({reaction})";
+        return reaction is null ? $"{kind} to {what}" : $"{kind} to {what}, {reaction.ToLowerInvariant()}";
     }
 
     /// <summary>AllergyIntolerance: clinical status active (or none, when not refuted or entered in error).</summary>
