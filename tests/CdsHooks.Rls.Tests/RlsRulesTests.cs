@@ -28,15 +28,15 @@ public sealed class RlsRulesTests
     // TSAT alone.
     [InlineData(null, "19.9", "iron-therapy")]
     [InlineData(null, "20", "iron-studies")] // ferritin missing
-    [InlineData(null, "45", "iron-studies")]
+    [InlineData(null, "45", "iron-overload-workup")] // its repeat studies include the missing ferritin
     // Both.
     [InlineData("100.1", "30", "")]
     [InlineData("150", "19.9", "iron-therapy")]
     [InlineData("150", "20", "")]
-    [InlineData("10", "50", "")] // TSAT >= 45: no supplementation, whatever the ferritin
+    [InlineData("10", "50", "iron-overload-workup")] // TSAT >= 45: no supplementation, whatever the ferritin; a work-up instead
     [InlineData("10", "44.9", "iron-therapy")]
     [InlineData("85", "44.9", "iv-iron")]
-    [InlineData("85", "45", "")]
+    [InlineData("85", "45", "iron-overload-workup")]
     [InlineData("85", "19", "iv-iron")]
     [InlineData("299.9", "15", "iron-therapy")]
     [InlineData("300", "15", "")]
@@ -49,10 +49,10 @@ public sealed class RlsRulesTests
     [InlineData(">80", null, "iron-studies")]
     [InlineData("<90", null, "iron-studies")]
     [InlineData(">1500", "15", "")]
-    [InlineData("60", ">50", "")]
+    [InlineData("60", ">50", "iron-overload-workup")]
     [InlineData("60", "<45", "iron-therapy")]
     [InlineData("85", ">40", "")]
-    [InlineData("85", ">=45", "")]
+    [InlineData("85", ">=45", "iron-overload-workup")]
     [InlineData("150", "<20", "iron-therapy")]
     [InlineData("150", "<=20", "")]
     // Nothing recent: iron studies instead.
@@ -130,8 +130,8 @@ public sealed class RlsRulesTests
     // ---- who the adult rules apply to ------------------------------------------------------------------------------
 
     [Theory]
-    [InlineData(10, "")]
-    [InlineData(17, "")]
+    [InlineData(10, "iron-therapy")] // the pediatric card (ferritin 20 < 50)
+    [InlineData(17, "iron-therapy")]
     [InlineData(18, "iron-therapy")]
     [InlineData(80, "iron-therapy")]
     [InlineData(null, "iron-therapy")]
@@ -141,11 +141,26 @@ public sealed class RlsRulesTests
     }
 
     [Fact]
-    public void Evaluate_ChildWithSsri_StillGetsTheCautionButNoAdultIronCard()
+    public void Evaluate_ChildWithSsri_GetsTheCautionAndThePediatricIronCard()
     {
-        var s = Of(ferritin: "20", age: 10, medications: [Med("sertraline", DrugClass.Ssri, MedicationOrigin.Statement)]);
+        var s = Of(ferritin: "20", tsat: "15", age: 10, medications: [Med("sertraline", DrugClass.Ssri, MedicationOrigin.Statement)]);
 
-        Assert.Equal("ssri-caution", Kinds(Evaluate(s)));
+        var findings = Evaluate(s);
+
+        Assert.Equal("iron-therapy, ssri-caution", Kinds(findings));
+        var iron = Assert.Single(findings.OfType<IronTherapyIndicated>());
+        Assert.True(iron.Context.Child);
+        Assert.Equal([SuggestionKeys.FerrousSulfatePediatric], iron.Options.Select(o => o.Product.Key));
+    }
+
+    [Theory]
+    [InlineData("49.9", "iron-therapy")]
+    [InlineData("50", "")]
+    [InlineData("85", "")] // no IV range for children
+    [InlineData("<50", "iron-therapy")]
+    public void Evaluate_Child_PediatricFerritinThresholdOnly(string ferritin, string expected)
+    {
+        Assert.Equal(expected, Kinds(Evaluate(Of(ferritin, "30", age: 9))));
     }
 
     [Fact]
@@ -201,11 +216,26 @@ public sealed class RlsRulesTests
     }
 
     [Fact]
-    public void Evaluate_OrderSelectNothingSelected_OnlyPatientLevelIronFindings()
+    public void Evaluate_OrderSelectNothingRelevantSelected_NoPatientLevelIronCard()
     {
-        var s = Of(ferritin: "30", medications: [Med("sertraline", DrugClass.Ssri, selected: false)]);
+        // The iron card concerns the patient, not the order: it belongs to patient-view.
+        var s = Of(ferritin: "30", tsat: "15", medications: [Med("sertraline", DrugClass.Ssri, selected: false)]);
 
-        Assert.Equal("iron-therapy", Kinds(Evaluate(s, HookKind.OrderSelect)));
+        Assert.Empty(Evaluate(s, HookKind.OrderSelect));
+        Assert.Equal("iron-therapy", Kinds(Evaluate(s, HookKind.PatientView)));
+    }
+
+    [Theory]
+    [InlineData("sertraline", DrugClass.Ssri, "iron-therapy, ssri-caution")] // a caution that depends on iron status
+    [InlineData("ferrous sulfate", DrugClass.OralIron, "iron-therapy")] // an iron product
+    [InlineData("ropinirole", DrugClass.DopamineAgonist, "augmentation-risk, iron-therapy")]
+    [InlineData("amoxicillin", DrugClass.AlternativeAntidepressant, "")] // unrelated
+    public void Evaluate_OrderHooks_IronCardOnlyWithARelatedOrder(string ingredient, DrugClass cls, string expected)
+    {
+        var s = Of(ferritin: "30", tsat: "15", phosphate: "3.4", medications: [Med(ingredient, cls)]);
+
+        Assert.Equal(expected, Kinds(Evaluate(s, HookKind.OrderSelect)));
+        Assert.Equal(expected, Kinds(Evaluate(s, HookKind.OrderSign)));
     }
 
     [Theory]
@@ -216,7 +246,9 @@ public sealed class RlsRulesTests
     [InlineData(DrugClass.SedatingAntihistamine, "aggravating-drug-caution")]
     [InlineData(DrugClass.DopamineAntagonist, "aggravating-drug-caution")]
     [InlineData(DrugClass.AlternativeAntidepressant, "")]
-    [InlineData(DrugClass.DopamineAgonist, "")]
+    [InlineData(DrugClass.DopamineAgonist, "augmentation-risk")]
+    [InlineData(DrugClass.Levodopa, "augmentation-risk")]
+    [InlineData(DrugClass.Alpha2DeltaLigand, "")]
     [InlineData(DrugClass.OralIron, "")]
     public void Evaluate_DrugClass_DecidesTheCautionCard(DrugClass cls, string expected)
     {
@@ -307,11 +339,12 @@ public sealed class RlsRulesTests
     }
 
     [Fact]
-    public void Evaluate_NonAggravatingDraftWithoutLabs_IronStudiesCard()
+    public void Evaluate_NonAggravatingDraftWithoutLabs_NoIronStudiesAtOrderSelect()
     {
-        var s = Of(medications: [new MedicationFact("amoxicillin 500 MG Oral Capsule", [], MedicationOrigin.Draft, "MedicationRequest/d1", true)]);
+        var s = Of(medications: [new MedicationFact("amoxicillin 500 MG Oral Capsule", [new DrugMatch("amoxicillin", DrugClass.AlternativeAntidepressant, "test")], MedicationOrigin.Draft, "MedicationRequest/d1", true)]);
 
-        Assert.Equal("iron-studies", Kinds(Evaluate(s, HookKind.OrderSelect)));
+        Assert.Empty(Evaluate(s, HookKind.OrderSelect));
+        Assert.Equal("iron-studies", Kinds(Evaluate(s, HookKind.PatientView)));
     }
 
     [Fact]
@@ -414,7 +447,7 @@ public sealed class RlsRulesTests
     [Fact]
     public void Evaluate_IvIronRangeWithUnselectedOralDraft_NotCarried()
     {
-        var finding = Assert.IsType<IvIronSuggested>(Assert.Single(Evaluate(Of("85", medications: [Med("ferrous sulfate", DrugClass.OralIron, selected: false)]), HookKind.OrderSelect)));
+        var finding = Assert.IsType<IvIronSuggested>(Assert.Single(Evaluate(Of("85", "25", medications: [Med("ferrous sulfate", DrugClass.OralIron, selected: false)]), HookKind.PatientView)));
 
         Assert.Null(finding.OralIronOrder);
     }
@@ -423,7 +456,6 @@ public sealed class RlsRulesTests
     [InlineData(MedicationOrigin.Draft, HookKind.OrderSign)]
     [InlineData(MedicationOrigin.Statement, HookKind.PatientView)]
     [InlineData(MedicationOrigin.ActiveOrder, HookKind.PatientView)]
-    [InlineData(MedicationOrigin.Statement, HookKind.OrderSign)]
     public void Evaluate_LowIronWithIronAlreadyInProgress_CarriesIt(MedicationOrigin origin, HookKind hook)
     {
         var iron = Med("ferrous sulfate", DrugClass.OralIron, origin, id: origin == MedicationOrigin.Draft ? "fe" : "MedicationStatement/fe");
@@ -453,7 +485,7 @@ public sealed class RlsRulesTests
     [InlineData("patient-view-ferritin-75-boundary.json", HookKind.PatientView, "iron-therapy")]
     [InlineData("patient-view-ferritin-100-boundary.json", HookKind.PatientView, "iv-iron")]
     [InlineData("patient-view-ferritin-320-low-tsat.json", HookKind.PatientView, "")]
-    [InlineData("patient-view-child-low-iron.json", HookKind.PatientView, "")]
+    [InlineData("patient-view-child-low-iron.json", HookKind.PatientView, "iron-therapy")]
     [InlineData("patient-view-rls-resolved.json", HookKind.PatientView, "")]
     [InlineData("patient-view-bupropion-trazodone.json", HookKind.PatientView, "")]
     public void Evaluate_Fixture_ExpectedFindings(string file, HookKind hook, string expected)

@@ -18,6 +18,9 @@ public sealed class CardBuilder
     private readonly DrugCautionCard _ssriCaution;
     private readonly DrugCautionCard _drugCaution;
     private readonly DataIncompleteCard _dataIncomplete;
+    private readonly AugmentationCard _augmentation;
+    private readonly IronFollowUpCard _followUp;
+    private readonly IronOverloadWorkupCard _overloadWorkup;
 
     public CardBuilder(RlsKnowledge knowledge)
     {
@@ -29,6 +32,9 @@ public sealed class CardBuilder
         _ssriCaution = new(knowledge, CardKind.SsriCaution, _ironStudies);
         _drugCaution = new(knowledge, CardKind.AggravatingDrugCaution, _ironStudies);
         _dataIncomplete = new(knowledge);
+        _augmentation = new(knowledge, _ironStudies);
+        _followUp = new(knowledge);
+        _overloadWorkup = new(knowledge);
     }
 
     public List<Card> Build(IReadOnlyList<Finding> findings, PatientSnapshot s, CardContext ctx)
@@ -46,6 +52,9 @@ public sealed class CardBuilder
                 AggravatingDrug { Kind: CardKind.SsriCaution } d => _ssriCaution.Build(d, s, ctx),
                 AggravatingDrug d => _drugCaution.Build(d, s, ctx),
                 DataIncomplete d => _dataIncomplete.Build(d, s, ctx),
+                AugmentationRisk d => _augmentation.Build(d, s, ctx),
+                IronFollowUp d => _followUp.Build(d, s, ctx),
+                IronOverloadWorkup d => _overloadWorkup.Build(d, s, ctx),
                 _ => throw new InvalidOperationException($"No card for finding {f.GetType().Name}."),
             });
         }

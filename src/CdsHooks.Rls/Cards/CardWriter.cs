@@ -278,6 +278,9 @@ public abstract class CardWriter(RlsKnowledge knowledge, CardKind kind)
         _ => a.ToString(),
     };
 
+    /// <summary>The analyte's name inside a sentence ("ferritin", "TSAT").</summary>
+    protected static string InlineName(Analyte a) => a is Analyte.Tsat or Analyte.Tibc or Analyte.Crp or Analyte.Egfr ? AnalyteName(a) : AnalyteName(a).ToLowerInvariant();
+
     protected static string LabLine(LabResult lab)
     {
         var line = string.Create(CultureInfo.InvariantCulture, $"{Value(lab)} on {lab.When:yyyy-MM-dd}");

@@ -16,12 +16,20 @@ public sealed class IronTherapyCard(RlsKnowledge knowledge) : CardWriter(knowled
     {
         var t = Thresholds;
         var low = new List<(string, LabResult?)>(2);
-        if (f.Ferritin?.AtMost(t.FerritinIronTherapyMax) == true) low.Add(("ferritin", f.Ferritin));
+        if (f.Ferritin?.AtMost(f.Context.Child ? t.PediatricFerritinBelow : t.FerritinIronTherapyMax) == true) low.Add(("ferritin", f.Ferritin));
         if (f.Tsat?.Below(t.TsatIronTherapyBelow) == true) low.Add(("TSAT", f.Tsat));
         var offered = f.Options.Where(o => o.Offered).ToList();
 
         var md = RentDetailBuilder();
-        md.Append(T("lead", ("labs", Labs(true, [.. low])), ("ferritinMax", N(t.FerritinIronTherapyMax)), ("tsatBelow", N(t.TsatIronTherapyBelow))));
+        var c = f.Context;
+        if (c.Child)
+        {
+            md.Append(Labs(true, [.. low])).Append(". ").Append(T("child", ("age", s.AgeYears?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"), ("ferritinBelow", N(t.PediatricFerritinBelow))));
+        }
+        else
+        {
+            md.Append(T("lead", ("labs", Labs(true, [.. low])), ("ferritinMax", N(t.FerritinIronTherapyMax)), ("tsatBelow", N(t.TsatIronTherapyBelow))));
+        }
         if (offered.Count > 0)
         {
             md.Append(' ').Append(T("suggested", ("options", string.Join("; or ", offered.Select(o => o.Product.Recommendation)))));
@@ -31,6 +39,10 @@ public sealed class IronTherapyCard(RlsKnowledge knowledge) : CardWriter(knowled
         {
             md.Append(T("inProgress", ("medication", Md(iron.Name)), ("origin", OriginText(iron)))).Append("\n\n");
         }
+        if (c.Pregnant) md.Append(T("pregnancy", ("pregnancy", Md(s.Pregnancy.Evidence)))).Append("\n\n");
+        if (c.Dialysis) md.Append(T("dialysis")).Append("\n\n");
+        if (c.CauseHemoglobin is { } hb) md.Append(T("cause", ("labs", $"hemoglobin {Value(hb)}, ferritin {Value(f.Ferritin)}"))).Append("\n\n");
+        if (c.TsatWhileOnIron) md.Append(T("tsatOnIron")).Append("\n\n");
         AppendNotSuggested(md, f.Options);
         AppendBasis(md, s, f.Evidence);
         AppendCaveats(md, f.Evidence);

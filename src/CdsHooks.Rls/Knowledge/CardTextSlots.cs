@@ -59,14 +59,21 @@ public static class CardTextSlots
             ("summary.noOrder", ["labs"]),
             ("lead", ["labs", "ferritinMax", "tsatBelow"]),
             ("suggested", ["options"]),
-            ("inProgress", ["medication", "origin"])),
+            ("inProgress", ["medication", "origin"]),
+            ("child", ["age", "ferritinBelow"]),
+            ("pregnancy", ["pregnancy"]),
+            ("dialysis", []),
+            ("cause", ["labs"]),
+            ("tsatOnIron", [])),
         [CardKind.IvIron.Code()] = Slots(
             ("summary", ["ferritin"]),
             ("summary.oralOrder", ["ferritin"]),
             ("summary.noOrder", ["ferritin"]),
             ("lead", ["ferritin", "ferritinLow", "ferritinHigh"]),
             ("suggested", ["options"]),
-            ("oralOrder", ["medication"])),
+            ("oralOrder", ["medication"]),
+            ("pregnancy", ["pregnancy"]),
+            ("dialysis", [])),
         [CardKind.IvIronCaution.Code()] = Slots(
             ("summary", ["reasons"]),
             ("summary.hardStop", ["ferritin", "hardStop"]),
@@ -79,6 +86,19 @@ public static class CardTextSlots
             ("override", [])),
         [CardKind.SsriCaution.Code()] = DrugCaution,
         [CardKind.AggravatingDrugCaution.Code()] = DrugCaution,
+        [CardKind.AugmentationRisk.Code()] = Slots(
+            ("summary", ["drug"]),
+            ("summary.lowIron", ["drug", "labs"]),
+            ("lead", ["medication", "class", "origin"]),
+            ("iron", ["labs"]),
+            ("ironDue", ["window"])),
+        [CardKind.IronFollowUp.Code()] = Slots(
+            ("summary", ["course", "start", "retest"]),
+            ("summary.due", ["course", "start"]),
+            ("lead", ["course", "origin", "start", "labs", "retest"])),
+        [CardKind.IronOverloadWorkup.Code()] = Slots(
+            ("summary", ["tsat", "limit"]),
+            ("lead", ["tsat", "date", "limit"])),
         [CardKind.DataIncomplete.Code()] = Slots(
             ("summary", ["what"]),
             ("lead", []),

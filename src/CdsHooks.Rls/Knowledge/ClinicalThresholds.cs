@@ -49,4 +49,17 @@ public sealed record ClinicalThresholds
     public required int LabFutureToleranceHours { get; init; }
     /// <summary><c>earliestPlausibleBirthYear</c>: a birth date before this year is not believed.</summary>
     public required int EarliestPlausibleBirthYear { get; init; }
+    /// <summary><c>pediatricFerritinBelowNgPerMl</c>: children get oral iron below this ferritin.</summary>
+    public required decimal PediatricFerritinBelow { get; init; }
+    /// <summary><c>ironRetestAfterOralDays</c> / <c>ironRetestAfterIvDays</c>: when to re-test after a course the labs predate.</summary>
+    public required int IronRetestAfterOralDays { get; init; }
+    public required int IronRetestAfterIvDays { get; init; }
+    /// <summary><c>tsatOverloadWorkupAtLeastPercent</c>: an iron overload work-up from this TSAT.</summary>
+    public required decimal TsatOverloadWorkupAtLeast { get; init; }
+    /// <summary><c>idaFerritinBelowNgPerMl</c>: with anaemia, iron-deficiency anaemia below this ferritin (cause prompt).</summary>
+    public required decimal IdaFerritinBelow { get; init; }
+    /// <summary><c>hemoglobinLowMenBelowGPerDl</c>: anaemia in men below this (women: <see cref="HemoglobinLowBelow"/>).</summary>
+    public required decimal HemoglobinLowMenBelow { get; init; }
+    /// <summary><c>postMenopausalFromAgeYears</c>: women from this age count as post-menopausal for the cause prompt.</summary>
+    public required int PostMenopausalFromAge { get; init; }
 }

@@ -210,6 +210,7 @@ public sealed class ProductEntry
     public string? Dosage { get; set; }
     public string? Recommendation { get; set; }
     public decimal? MinAgeYears { get; set; }
+    public decimal? MaxAgeYears { get; set; }
     public string? Source { get; set; }
     public string? Status { get; set; }
 }

@@ -40,6 +40,7 @@ public sealed record Product(
     string Dosage,
     string Recommendation,
     decimal? MinAgeYears,
+    decimal? MaxAgeYears,
     string SourceKey)
 {
     public bool IsFerricCarboxymaltose => string.Equals(Ingredient, "ferric carboxymaltose", StringComparison.OrdinalIgnoreCase);
@@ -91,12 +92,13 @@ public static class ContraindicationIds
     public const string IvIronInProgress = "iv-iron-in-progress";
     public const string AgeUnknown = "age-unknown";
     public const string Child = "child-adult-dose";
+    public const string AdultPediatricForm = "adult-pediatric-form";
 
     public static IReadOnlyList<string> All { get; } =
     [
         IronOverload, FerritinHardStop, FirstTrimester, TrimesterUnknown, LaterPregnancy, SeriousIvIronHypersensitivity,
         IvIronHypersensitivity, OralIronHypersensitivity, Hypophosphatemia, PhosphateNotMeasured, RecentIvIron, Dialysis,
-        OralIronInProgress, IvIronInProgress, AgeUnknown, Child,
+        OralIronInProgress, IvIronInProgress, AgeUnknown, Child, AdultPediatricForm,
     ];
 }
 
@@ -105,12 +107,13 @@ public static class SuggestionKeys
 {
     public const string FerricCarboxymaltose = "ferric-carboxymaltose-iv";
     public const string FerrousSulfate = "ferrous-sulfate-oral";
+    public const string FerrousSulfatePediatric = "ferrous-sulfate-oral-pediatric";
     public const string IronStudies = "iron-studies";
     public const string Ferritin = "ferritin";
     public const string IronPanel = "iron-panel";
     public const string Phosphate = "phosphate";
 
-    public static IReadOnlyList<string> Products { get; } = [FerricCarboxymaltose, FerrousSulfate];
+    public static IReadOnlyList<string> Products { get; } = [FerricCarboxymaltose, FerrousSulfate, FerrousSulfatePediatric];
 
     public static IReadOnlyList<string> LabOrders { get; } = [IronStudies, Ferritin, IronPanel, Phosphate];
 }

@@ -103,6 +103,13 @@ public sealed class RlsKnowledge
             EgfrKidneyFailureBelow = T("egfrKidneyFailureBelow"),
             LabFutureToleranceHours = (int)T("labFutureToleranceHours"),
             EarliestPlausibleBirthYear = (int)T("earliestPlausibleBirthYear"),
+            PediatricFerritinBelow = T("pediatricFerritinBelowNgPerMl"),
+            IronRetestAfterOralDays = (int)T("ironRetestAfterOralDays"),
+            IronRetestAfterIvDays = (int)T("ironRetestAfterIvDays"),
+            TsatOverloadWorkupAtLeast = T("tsatOverloadWorkupAtLeastPercent"),
+            IdaFerritinBelow = T("idaFerritinBelowNgPerMl"),
+            HemoglobinLowMenBelow = T("hemoglobinLowMenBelowGPerDl"),
+            PostMenopausalFromAge = (int)T("postMenopausalFromAgeYears"),
         };
         var th = Thresholds;
         if (!(th.FerritinIronTherapyMax < th.FerritinIvIronMax && th.FerritinIvIronMax < th.FerritinHardStop))
@@ -340,7 +347,7 @@ public sealed class RlsKnowledge
             }
             products[key] = new Product(key, p.Ingredient, route.Value, p.Label, p.ShortName,
                 p.Rxnorm is null ? null : new Coding(p.Rxnorm.System!, p.Rxnorm.Code!, p.Rxnorm.Display),
-                p.Text, p.Dosage, p.Recommendation, p.MinAgeYears, Src(p.Source, $"products.{key}"));
+                p.Text, p.Dosage, p.Recommendation, p.MinAgeYears, p.MaxAgeYears, Src(p.Source, $"products.{key}"));
         }
         foreach (var key in SuggestionKeys.Products)
         {

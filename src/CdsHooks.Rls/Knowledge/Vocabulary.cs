@@ -71,8 +71,11 @@ public enum CardKind
     IvIron,
     IvIronCaution,
     IronContraindicated,
+    IronFollowUp,
+    IronOverloadWorkup,
     SsriCaution,
     AggravatingDrugCaution,
+    AugmentationRisk,
     DataIncomplete,
 }
 
@@ -85,6 +88,9 @@ public static class CardKinds
         CardKind.IvIron => "iv-iron",
         CardKind.IvIronCaution => "iv-iron-caution",
         CardKind.IronContraindicated => "iron-contraindicated",
+        CardKind.IronFollowUp => "iron-follow-up",
+        CardKind.IronOverloadWorkup => "iron-overload-workup",
+        CardKind.AugmentationRisk => "augmentation-risk",
         CardKind.SsriCaution => "ssri-caution",
         CardKind.AggravatingDrugCaution => "aggravating-drug-caution",
         CardKind.DataIncomplete => "data-incomplete",

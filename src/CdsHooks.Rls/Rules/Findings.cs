@@ -54,7 +54,21 @@ public sealed record IronTherapyIndicated(
     LabResult? Tsat,
     IReadOnlyList<IronOption> Options,
     MedicationFact? InProgress,
-    IReadOnlyList<LabOrder> Tests) : Finding(CardKind.IronTherapy);
+    IReadOnlyList<LabOrder> Tests) : Finding(CardKind.IronTherapy)
+{
+    /// <summary>Special populations the card speaks to, decided by the rules.</summary>
+    public IronContext Context { get; init; } = IronContext.None;
+}
+
+/// <summary>
+/// What an iron card says about the patient beyond the labs: a child (pediatric threshold, oral first), a pregnancy,
+/// dialysis (the guideline's ESRD pathway), iron-deficiency anaemia whose cause must be sought (men, post-menopausal
+/// women), a TSAT drawn while taking iron.
+/// </summary>
+public sealed record IronContext(bool Child, bool Pregnant, bool Dialysis, LabResult? CauseHemoglobin, bool TsatWhileOnIron)
+{
+    public static IronContext None { get; } = new(false, false, false, null, false);
+}
 
 /// <summary>75 &lt; ferritin ≤ 100 ng/mL and TSAT &lt; 45 %: IV iron, oral unlikely to help (AASM 2024; IRLSSG 2018).</summary>
 public sealed record IvIronSuggested(
@@ -62,7 +76,10 @@ public sealed record IvIronSuggested(
     LabResult? Tsat,
     IReadOnlyList<IronOption> Options,
     MedicationFact? OralIronOrder,
-    IReadOnlyList<LabOrder> Tests) : Finding(CardKind.IvIron);
+    IReadOnlyList<LabOrder> Tests) : Finding(CardKind.IvIron)
+{
+    public IronContext Context { get; init; } = IronContext.None;
+}
 
 /// <summary>An IV iron order while ferritin &gt; 100 ng/mL or TSAT ≥ 45 % (IRLSSG 2018); critical at ferritin ≥ 300.</summary>
 public sealed record IvIronNotIndicated(MedicationFact Order, LabResult? Ferritin, LabResult? Tsat, bool HardStop) : Finding(CardKind.IvIronCaution)
@@ -93,3 +110,26 @@ public sealed record Assessment(IReadOnlyList<Finding> Findings, IReadOnlyList<D
 {
     public static Assessment None { get; } = new([], []);
 }
+
+/// <summary>
+/// A dopamine agonist or levodopa ordered or taken for RLS (not with Parkinson disease): augmentation risk, the
+/// alpha-2-delta ligands as first line, and iron as a modifiable risk (AASM 2024).
+/// </summary>
+public sealed record AugmentationRisk(MedicationFact Medication, DrugMatch Drug, IReadOnlyList<LabResult> LowIron, IronStudiesDue? IronStudies)
+    : Finding(CardKind.AugmentationRisk)
+{
+    public override string Key => $"{Kind.Code()}:{Drug.Ingredient}";
+}
+
+/// <summary>
+/// An iron course whose effect the latest iron studies cannot show yet (drawn before it, or too soon after an
+/// infusion): re-test from <see cref="RetestFrom"/> instead of suggesting new iron; the order when it is due.
+/// </summary>
+public sealed record IronFollowUp(MedicationFact Course, Route Route, DateTimeOffset Start, DateTimeOffset RetestFrom, LabOrder? Order)
+    : Finding(CardKind.IronFollowUp)
+{
+    public bool Due => Order is not null;
+}
+
+/// <summary>TSAT at or above the work-up limit, not while taking iron, no overload recorded: repeat and work up, no iron.</summary>
+public sealed record IronOverloadWorkup(LabResult Tsat, LabOrder Repeat) : Finding(CardKind.IronOverloadWorkup);

@@ -34,6 +34,7 @@ public sealed class RlsRules(RlsKnowledge knowledge)
     private readonly Contraindication _ivInProgress = knowledge.Contraindications[ContraindicationIds.IvIronInProgress];
     private readonly Contraindication _ageUnknown = knowledge.Contraindications[ContraindicationIds.AgeUnknown];
     private readonly Contraindication _child = knowledge.Contraindications[ContraindicationIds.Child];
+    private readonly Contraindication _adultPediatricForm = knowledge.Contraindications[ContraindicationIds.AdultPediatricForm];
     private readonly Product _fcm = knowledge.Products[SuggestionKeys.FerricCarboxymaltose];
     private readonly Product _oralIron = knowledge.Products[SuggestionKeys.FerrousSulfate];
 
@@ -59,38 +60,141 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         var findings = new List<Finding>();
 
         var ironStudies = IronStudies(s, ferritin, tsat);
-        // An iron card that is given anyway carries the missing ferritin or TSAT as a test, rather than a second card.
         var orderCautions = IronOrderCautions(s, inScope, ferritin, tsat).ToList();
         // A draft iron order that is itself cautioned is not "in progress": the iron card offers what is safe instead.
         var cautioned = orderCautions.Select(c => c switch { IronOrderContraindicated x => x.Order, IvIronNotIndicated y => y.Order, _ => null })
             .OfType<MedicationFact>().ToHashSet();
         var acceptableDrafts = inScope.Where(m => m.Origin == MedicationOrigin.Draft && m.IsIron && !cautioned.Contains(m)).ToList();
-        var treatment = s.IsChild(t) ? null : IronTreatment(s, acceptableDrafts, cautioned, ferritin, tsat, ironStudies?.Order);
-        if (treatment is not null) ironStudies = null;
+
+        // An iron course the labs cannot show yet: re-test, not new iron. Otherwise the iron card for the labs, which
+        // carries the missing ferritin or TSAT as a test rather than a second card.
+        Finding? treatment = FollowUp(s, ferritin, tsat);
+        if (treatment is IronFollowUp) ironStudies = null;
+        treatment ??= IronTreatment(s, acceptableDrafts, cautioned, ferritin, tsat, ironStudies?.Order);
+        if (treatment is IronTherapyIndicated or IvIronSuggested) ironStudies = null;
+        if (treatment is null && orderCautions.Count == 0 && OverloadWorkup(s, tsat) is { } workup)
+        {
+            treatment = workup; // its repeat iron studies are the studies that were due
+            ironStudies = null;
+        }
 
         // Medication cautions: one card per drug, however many orders or statements carry it.
-        var cautions = new Dictionary<string, AggravatingDrug>(StringComparer.OrdinalIgnoreCase);
+        var cautions = new Dictionary<string, Finding>(StringComparer.OrdinalIgnoreCase);
+        var ironEvidence = Evidence(s, [s.Lab(Analyte.Ferritin), s.Lab(Analyte.Tsat)], since, showAge: false, ironValues: false);
+        var parkinsonism = s.Has(ConditionKind.Parkinsonism);
         foreach (var med in inScope)
         {
             foreach (var drug in med.Drugs)
             {
-                if (knowledge.CardFor(drug.Class) is not { } kind) continue;
-                var finding = new AggravatingDrug(kind, med, drug, ironStudies) { Evidence = Evidence(s, [s.Lab(Analyte.Ferritin), s.Lab(Analyte.Tsat)], since, showAge: false, ironValues: false) };
+                Finding? finding = knowledge.CardFor(drug.Class) is { } kind
+                    ? new AggravatingDrug(kind, med, drug, ironStudies) { Evidence = ironEvidence }
+                    // Dopaminergic RLS treatment: augmentation. In Parkinson disease it treats the disease itself.
+                    : drug.Class is DrugClass.DopamineAgonist or DrugClass.Levodopa && !parkinsonism
+                        ? new AugmentationRisk(med, drug, LowIron(ferritin, tsat), ironStudies) { Evidence = ironEvidence }
+                        : null;
                 // The first carrier of a drug wins. Drafts and active medications never share a scope (order hooks
                 // look at drafts only, patient-view at active ones), so there is no draft to prefer over a statement.
-                cautions.TryAdd(finding.Key, finding);
+                if (finding is not null) cautions.TryAdd(finding.Key, finding);
             }
         }
         findings.AddRange(cautions.Values);
 
         // The caution cards carry the iron-studies suggestion themselves; a second card would duplicate it.
         if (ironStudies is not null && cautions.Count == 0) findings.Add(ironStudies);
-
         findings.AddRange(orderCautions);
         if (treatment is not null) findings.Add(treatment);
 
+        // order-select and order-sign comment on what is being ordered: the patient-level iron cards only when an iron
+        // product or iron test is in the orders, or a drug whose caution depends on iron status (patient-view has them all).
+        if (hook != HookKind.PatientView && !IronIsRelevant(s, hook, inScope, cautions.Count > 0))
+        {
+            findings.RemoveAll(f => f.Kind is CardKind.IronStudies or CardKind.IronTherapy or CardKind.IvIron or CardKind.IronFollowUp or CardKind.IronOverloadWorkup);
+        }
+
         if (DataIncomplete(s, inScope) is { } incomplete) findings.Add(incomplete);
         return new Assessment(findings, []);
+    }
+
+    private static bool IronIsRelevant(PatientSnapshot s, HookKind hook, List<MedicationFact> inScope, bool drugCaution)
+    {
+        if (drugCaution) return true;
+        foreach (var m in inScope)
+        {
+            if (m.IsIron) return true;
+        }
+        var labs = hook == HookKind.OrderSelect ? s.SelectedLabs : s.DraftedLabs;
+        return labs.Contains(Analyte.Ferritin) || labs.Contains(Analyte.Tsat) || labs.Contains(Analyte.Iron) || labs.Contains(Analyte.Tibc);
+    }
+
+    /// <summary>The recent results that call for iron (ferritin ≤ 75, TSAT &lt; 20), for the augmentation card.</summary>
+    private List<LabResult> LowIron(LabResult? ferritin, LabResult? tsat)
+    {
+        var t = knowledge.Thresholds;
+        var low = new List<LabResult>(2);
+        if (ferritin?.AtMost(t.FerritinIronTherapyMax) == true) low.Add(ferritin);
+        if (tsat?.Below(t.TsatIronTherapyBelow) == true) low.Add(tsat);
+        return low;
+    }
+
+    // ---- Follow-up and overload --------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// An iron course whose effect the latest iron studies cannot show: oral iron taken now (with a start date) and no
+    /// ferritin or TSAT since it started; or IV iron given within the look-back and no ferritin or TSAT since then
+    /// that is interpretable (ferritin stays raised for weeks after an infusion, so a result inside the look-back does
+    /// not count). Re-testing is suggested from the course start plus the re-test interval, as an order once it is due.
+    /// </summary>
+    private IronFollowUp? FollowUp(PatientSnapshot s, LabResult? ferritin, LabResult? tsat)
+    {
+        var t = knowledge.Thresholds;
+        MedicationFact? course = null;
+        Route route = Route.Oral;
+        foreach (var m in s.Medications)
+        {
+            if (m.When is not { } start) continue;
+            if (m.Has(DrugClass.IvIron) && m.Origin is MedicationOrigin.Administration or MedicationOrigin.PastOrder or MedicationOrigin.PastStatement
+                && Within(start, s.Now, t.IvIronLookbackDays) && (course is null || start > course.When))
+            {
+                (course, route) = (m, Route.Iv);
+            }
+        }
+        if (course is null)
+        {
+            foreach (var m in s.Medications)
+            {
+                if (m.When is not { } start || !m.Has(DrugClass.OralIron) || m.Origin is not (MedicationOrigin.ActiveOrder or MedicationOrigin.Statement)) continue;
+                if (course is null || start > course.When) (course, route) = (m, Route.Oral);
+            }
+        }
+        if (course?.When is not { } from) return null;
+
+        var interpretableFrom = route == Route.Iv ? from.AddDays(t.IvIronLookbackDays) : from;
+        var latest = Max(ferritin?.When, tsat?.When);
+        if (latest is { } l && l >= interpretableFrom) return null;
+
+        var retest = from.AddDays(route == Route.Iv ? t.IronRetestAfterIvDays : t.IronRetestAfterOralDays);
+        var due = s.Now >= retest && !(s.DraftedLabs.Contains(Analyte.Ferritin) && TsatDrafted(s));
+        var evidence = Evidence(s, [s.Lab(Analyte.Ferritin), s.Lab(Analyte.Tsat)], s.Now.AddDays(-t.IronStudiesWindowDays), showAge: false, ironValues: false);
+        return new IronFollowUp(course, route, from, retest, due ? knowledge.LabOrders[SuggestionKeys.IronStudies] : null) { Evidence = evidence };
+    }
+
+    private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
+
+    /// <summary>
+    /// TSAT at or above the work-up limit (AASLD 2011 screening threshold), when it is not explained: not drawn while
+    /// taking iron or within the IV look-back, and no iron overload already recorded.
+    /// </summary>
+    private IronOverloadWorkup? OverloadWorkup(PatientSnapshot s, LabResult? tsat)
+    {
+        var t = knowledge.Thresholds;
+        if (tsat is null || !tsat.AtLeast(t.TsatOverloadWorkupAtLeast) || s.Has(ConditionKind.IronOverload)) return null;
+        foreach (var m in s.Medications)
+        {
+            if (m.Has(DrugClass.IronChelator)) return null;
+            if (m.IsIron && (m.IsCurrent || Within(m.When, s.Now, t.IvIronLookbackDays) || m.When is null && m.Origin == MedicationOrigin.Administration)) return null;
+        }
+        var evidence = Evidence(s, [s.Lab(Analyte.Ferritin), tsat], s.Now.AddDays(-t.IronStudiesWindowDays), showAge: false, ironValues: true);
+        return new IronOverloadWorkup(tsat, knowledge.LabOrders[SuggestionKeys.IronStudies]) { Evidence = evidence };
     }
 
     // ---- Iron studies -----------------------------------------------------------------------------------------------
@@ -120,6 +224,25 @@ public sealed class RlsRules(RlsKnowledge knowledge)
     private Finding? IronTreatment(PatientSnapshot s, List<MedicationFact> drafts, IReadOnlySet<MedicationFact> cautioned, LabResult? ferritin, LabResult? tsat, LabOrder? missingStudies)
     {
         var t = knowledge.Thresholds;
+        var since = s.Now.AddDays(-t.IronStudiesWindowDays);
+        var tests = new List<LabOrder>(2);
+        if (missingStudies is not null) tests.Add(missingStudies);
+        // drafts: the iron orders this hook comments on (the selected ones at order-select) that are not themselves
+        // cautioned; carried as "in progress", or replaced (oral by IV in the IV-only range).
+        var inProgress = drafts.FirstOrDefault() ?? s.Medications.FirstOrDefault(m => m.IsIron && m.Origin is MedicationOrigin.ActiveOrder or MedicationOrigin.Statement);
+
+        if (s.IsChild(t))
+        {
+            // Children: oral iron below the pediatric ferritin threshold (AASM 2024 conditional); no IV iron, no TSAT rule.
+            if (ferritin?.Below(t.PediatricFerritinBelow) != true) return null;
+            var childOptions = drafts.Count > 0 ? [] : new List<IronOption> { Option(s, knowledge.Products[SuggestionKeys.FerrousSulfatePediatric], tests, cautioned) };
+            return new IronTherapyIndicated(ferritin, tsat, childOptions, inProgress, tests)
+            {
+                Evidence = Evidence(s, [ferritin, tsat], since, showAge: true, ironValues: true),
+                Context = Context(s, ferritin, tsat, child: true),
+            };
+        }
+
         var hardStop = ferritin?.AtLeast(t.FerritinHardStop) == true;
         // A TSAT at or above the IV-iron limit means iron is not deficient enough to supplement, whatever the
         // ferritin (IRLSSG 2018: iron helps RLS with TSAT < 45 %).
@@ -130,22 +253,16 @@ public sealed class RlsRules(RlsKnowledge knowledge)
             && (ferritin?.AtMost(t.FerritinIronTherapyMax) == true || tsat?.Below(t.TsatIronTherapyBelow) == true);
         if (!ivRange && !low) return null;
 
-        var since = s.Now.AddDays(-t.IronStudiesWindowDays);
         var evidence = Evidence(s, [ferritin, tsat], since, showAge: true, ironValues: true);
-        // drafts: the iron orders this hook comments on (the selected ones at order-select) that are not themselves
-        // cautioned; carried as "in progress", or replaced (oral by IV in the IV-only range).
-        var tests = new List<LabOrder>(2);
-        if (missingStudies is not null) tests.Add(missingStudies);
-
+        var context = Context(s, ferritin, tsat, child: false);
         if (ivRange)
         {
             var oralOrder = drafts.FirstOrDefault(m => m.Has(DrugClass.OralIron) && !m.Has(DrugClass.IvIron));
             var options = drafts.Any(m => m.Has(DrugClass.IvIron)) ? [] : new List<IronOption> { Option(s, _fcm, tests, cautioned) };
-            return new IvIronSuggested(ferritin!, tsat, options, oralOrder, tests) { Evidence = evidence };
+            return new IvIronSuggested(ferritin!, tsat, options, oralOrder, tests) { Evidence = evidence, Context = context };
         }
 
         // Iron already being ordered in this session: the card says so and suggests nothing more.
-        var inProgress = drafts.FirstOrDefault() ?? s.Medications.FirstOrDefault(m => m.IsIron && m.Origin is MedicationOrigin.ActiveOrder or MedicationOrigin.Statement);
         var candidates = new List<IronOption>(2);
         if (drafts.Count == 0)
         {
@@ -153,7 +270,27 @@ public sealed class RlsRules(RlsKnowledge knowledge)
             if (ferritin?.AtMost(t.FerritinIvIronMax) == true) candidates.Add(Option(s, _fcm, tests, cautioned));
             candidates.Add(Option(s, _oralIron, tests, cautioned));
         }
-        return new IronTherapyIndicated(ferritin, tsat, candidates, inProgress, tests) { Evidence = evidence };
+        return new IronTherapyIndicated(ferritin, tsat, candidates, inProgress, tests) { Evidence = evidence, Context = context };
+    }
+
+    /// <summary>
+    /// Who the iron card speaks to: a child, a pregnancy, dialysis, iron-deficiency anaemia in a man or a
+    /// post-menopausal woman (AGA 2020: look for the cause), a TSAT drawn after oral iron was started.
+    /// </summary>
+    private IronContext Context(PatientSnapshot s, LabResult? ferritin, LabResult? tsat, bool child)
+    {
+        var t = knowledge.Thresholds;
+        LabResult? cause = null;
+        if (!child && ferritin?.Below(t.IdaFerritinBelow) == true && Recent(s.Lab(Analyte.Hemoglobin), s.Now.AddDays(-t.IronStudiesWindowDays)) is { } hb
+            && s.Pregnancy.State != PregnancyState.Pregnant
+            && ((s.Sex == Sex.Male && hb.Below(t.HemoglobinLowMenBelow))
+                || (s.Sex == Sex.Female && s.AgeYears >= t.PostMenopausalFromAge && hb.Below(t.HemoglobinLowBelow))))
+        {
+            cause = hb;
+        }
+        var tsatOnIron = tsat is not null && s.Medications.Any(m => m.Has(DrugClass.OralIron) && m.Origin is MedicationOrigin.ActiveOrder or MedicationOrigin.Statement
+            && (m.When is null || m.When <= tsat.When));
+        return new IronContext(child, s.Pregnancy.State == PregnancyState.Pregnant, s.Has(ConditionKind.Dialysis), cause, tsatOnIron);
     }
 
     private IronOption Option(PatientSnapshot s, Product product, List<LabOrder> tests, IReadOnlySet<MedicationFact> cautioned)
@@ -188,6 +325,7 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         // Doses are by age (and weight): no adult dose without a known adult age.
         if (s.AgeYears is null) blocks.Add(new Block(_ageUnknown, s.AgeUnknownWhy));
         else if (product.MinAgeYears is { } min && s.AgeYears < min) blocks.Add(new Block(_child, $"{s.AgeYears} years"));
+        else if (product.MaxAgeYears is { } max && s.AgeYears > max) blocks.Add(new Block(_adultPediatricForm, $"{s.AgeYears} years"));
 
         // Guards every iron order: overload (conditions, chelators), duplicates, hypersensitivity.
         NotChecked(DataArea.Conditions);
@@ -307,7 +445,10 @@ public sealed class RlsRules(RlsKnowledge knowledge)
             var iv = order.First(DrugClass.IvIron);
             var drug = iv ?? order.First(DrugClass.OralIron)!;
             var reasons = Contraindications(s, drug.Class, drug.Ingredient, forDraft: true, order);
-            var notIndicated = iv is not null && (ferritin?.Above(t.FerritinIvIronMax) == true || tsat?.AtLeast(t.TsatIvIronBelow) == true);
+            // On dialysis IV iron (iron sucrose and the like) treats the anaemia of kidney failure: the RLS limits do not
+            // make it "not indicated" (ferric carboxymaltose has its own dialysis contraindication).
+            var dialysisIron = iv is not null && s.Has(ConditionKind.Dialysis) && !string.Equals(iv.Ingredient, "ferric carboxymaltose", StringComparison.OrdinalIgnoreCase);
+            var notIndicated = iv is not null && !dialysisIron && (ferritin?.Above(t.FerritinIvIronMax) == true || tsat?.AtLeast(t.TsatIvIronBelow) == true);
             var hardStop = ferritin?.AtLeast(t.FerritinHardStop) == true;
             var evidence = Evidence(s, [ferritin, tsat], since, showAge: false, ironValues: true);
             if (reasons.Count > 0)

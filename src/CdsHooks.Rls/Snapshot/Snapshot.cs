@@ -163,6 +163,8 @@ public sealed class PatientSnapshot
     public PregnancyFact Pregnancy { get; init; } = PregnancyFact.None;
     /// <summary>Lab analytes the draft orders already order (ferritin, TSAT via a panel, phosphate).</summary>
     public IReadOnlySet<Analyte> DraftedLabs { get; init; } = new HashSet<Analyte>();
+    /// <summary>order-select: the analytes of the selected draft lab orders (the rest of <see cref="DraftedLabs"/> is not selected).</summary>
+    public IReadOnlySet<Analyte> SelectedLabs { get; init; } = new HashSet<Analyte>();
     /// <summary>Data the service could not read (whole or in part), by area.</summary>
     public IReadOnlyList<DataGap> Gaps { get; init; } = [];
 

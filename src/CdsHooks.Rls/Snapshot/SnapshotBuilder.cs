@@ -49,7 +49,8 @@ public sealed class SnapshotBuilder(RlsKnowledge knowledge)
             Medications = medications,
             Allergies = allergies,
             Pregnancy = Pregnancy(conditions, pregnancyObservations, now, gaps),
-            DraftedLabs = DraftedLabs(record.DraftOrders),
+            DraftedLabs = DraftedLabs(record.DraftOrders, null),
+            SelectedLabs = DraftedLabs(record.DraftOrders, record.Selections),
             Gaps = gaps,
         };
     }
@@ -611,12 +612,13 @@ public sealed class SnapshotBuilder(RlsKnowledge knowledge)
     }
 
     /// <summary>The analytes draft ServiceRequests already order: by the analyte's own LOINC, or a panel's (iron/TIBC gives TSAT).</summary>
-    private HashSet<Analyte> DraftedLabs(Bundle? drafts)
+    private HashSet<Analyte> DraftedLabs(Bundle? drafts, IReadOnlyList<string>? selections)
     {
         var drafted = new HashSet<Analyte>();
         foreach (var e in drafts?.Entry ?? [])
         {
             if (e.Resource is not ServiceRequest sr || sr.Status is "revoked" or "entered-in-error") continue;
+            if (selections is not null && (sr.TypedId is not { } id || !selections.Contains(id))) continue;
             foreach (var c in sr.Code?.Coding ?? [])
             {
                 if (c.System != FhirSystems.Loinc || c.Code is null) continue;
