@@ -437,11 +437,10 @@ public sealed class RlsRulesTests
     }
 
     [Fact]
-    public void Evaluate_IvIronRangeWithIvIronDraft_NoOralOrderToReplace()
+    public void Evaluate_IvIronRangeWithAnIvIronDraftAgainstNothing_NoIvIronCard()
     {
-        var finding = Assert.IsType<IvIronSuggested>(Assert.Single(Evaluate(Of("85", medications: [Med("iron sucrose", DrugClass.IvIron)]), HookKind.OrderSign)));
-
-        Assert.Null(finding.OralIronOrder);
+        // The order is what the card would suggest: nothing to add.
+        Assert.Empty(Evaluate(Of("85", "25", medications: [Med("iron sucrose", DrugClass.IvIron)]), HookKind.OrderSign));
     }
 
     [Fact]

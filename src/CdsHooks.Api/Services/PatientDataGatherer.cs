@@ -66,7 +66,7 @@ public sealed class PatientDataGatherer(IPrefetchFallback fallback)
             }
             foreach (var area in entry.Key.Areas)
             {
-                gaps.Add(new DataGap(area, partial, missing.Why ?? missing.Reason, missing.Key, missing.Code, missing.Reason));
+                gaps.Add(new DataGap(area, partial, missing.Why ?? missing.Reason, "prefetch." + missing.Key, missing.Code, missing.Reason));
             }
         }
         if (missingRequired is not null) return new GatherResult(null, missingRequired);
@@ -77,7 +77,7 @@ public sealed class PatientDataGatherer(IPrefetchFallback fallback)
             if (entry.Key.Role != PrefetchRole.Guard || entry.State != PrefetchState.NoData) continue;
             foreach (var area in entry.Key.Areas)
             {
-                gaps.Add(new DataGap(area, Partial: false, "the EHR sent no data for it", entry.Key.Name, "not-found",
+                gaps.Add(new DataGap(area, Partial: false, "the EHR sent no data for it", "prefetch." + entry.Key.Name, "not-found",
                     $"Prefetch '{entry.Key.Name}' ({entry.Key.Describes}) was sent as null."));
             }
         }

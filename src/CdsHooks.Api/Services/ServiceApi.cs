@@ -67,7 +67,7 @@ public static partial class ServiceApi
         var gathered = await gatherer.GatherAsync(request, service, cancellationToken);
         if (gathered.Record is null)
         {
-            return PreconditionFailed(logger, gathered.Missing.Select(m => (m.Key, m.Code, m.Reason)));
+            return PreconditionFailed(logger, gathered.Missing.Select(m => ("prefetch." + m.Key, m.Code, m.Reason)));
         }
 
         var context = new CardContext(service.Id, request.HookInstance!, service.Kind, request.Context!.PatientId!, request.Context.EncounterId,
@@ -76,7 +76,7 @@ public static partial class ServiceApi
         if (advice.Unresolved.Count > 0)
         {
             // What was read cannot tell whether the patient has RLS (the rest of the conditions or medications): 412.
-            return PreconditionFailed(logger, advice.Unresolved.Select(g => (g.Key ?? "", g.Code, g.Diagnostics ?? g.Why)));
+            return PreconditionFailed(logger, advice.Unresolved.Select(g => (g.Key ?? "prefetch", g.Code, g.Diagnostics ?? g.Why)));
         }
         var cards = advice.Cards;
         // Queued, not written: the response does not wait for the store (unless the log's queue is full).
@@ -89,10 +89,10 @@ public static partial class ServiceApi
     }
 
     /// <summary>412 with an OperationOutcome naming each prefetch key that could not be read and why (CDS Hooks 2.0 §Prefetch).</summary>
-    private static JsonHttpResult<OperationOutcome> PreconditionFailed(ILogger logger, IEnumerable<(string Key, string Code, string Diagnostics)> missing)
+    private static JsonHttpResult<OperationOutcome> PreconditionFailed(ILogger logger, IEnumerable<(string Expression, string Code, string Diagnostics)> missing)
     {
-        var issues = missing.DistinctBy(m => m.Key).ToList();
-        LogPreconditionFailed(logger, string.Join(", ", issues.Select(m => m.Key)));
+        var issues = missing.DistinctBy(m => m.Expression).ToList();
+        LogPreconditionFailed(logger, string.Join(", ", issues.Select(m => m.Expression)));
         var outcome = new OperationOutcome
         {
             Issue = [.. issues.Select(m => new OperationOutcomeIssue
@@ -100,7 +100,7 @@ public static partial class ServiceApi
                 Severity = "error",
                 Code = m.Code,
                 Diagnostics = m.Diagnostics,
-                Expression = ["prefetch." + m.Key],
+                Expression = [m.Expression],
             })],
         };
         return TypedResults.Json(outcome, CdsJson.Options, "application/fhir+json", StatusCodes.Status412PreconditionFailed);

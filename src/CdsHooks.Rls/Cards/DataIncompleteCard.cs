@@ -22,12 +22,20 @@ public sealed class DataIncompleteCard(RlsKnowledge knowledge) : CardWriter(know
             what.Add(area);
             md.Append("- ").Append(T(gap.Partial ? "partial" : "missing", ("what", Capitalise(area)), ("reason", Md(gap.Why)))).Append('\n');
         }
-        foreach (var draft in f.Unidentified)
+        foreach (var med in f.Unidentified)
         {
-            what.Add($"the drug of draft order {draft.ResourceId ?? draft.Name}");
-            md.Append("- ").Append(T("draft", ("order", Md(draft.ResourceId ?? draft.Name)), ("reason", Md(draft.Unidentified!)))).Append('\n');
+            var id = med.ResourceId ?? med.Name;
+            var draft = med.Origin == MedicationOrigin.Draft;
+            what.Add(draft ? $"the drug of draft order {id}" : $"the drug of {id}");
+            md.Append("- ").Append(T(draft ? "draft" : "medication", ("order", Md(id)), ("reason", Md(med.Unidentified!)))).Append('\n');
         }
-        md.Append('\n').Append(T("consequence")).Append('\n');
+        md.Append('\n').Append(T("consequence"));
+        // Iron orders are kept back only when what is missing could hide an overload, a chelator or iron already taken.
+        if (f.Gaps.Any(g => g.Area is DataArea.Conditions or DataArea.Medications) || f.Unidentified.Any(m => m.Origin != MedicationOrigin.Draft))
+        {
+            md.Append(' ').Append(T("noIronOrders"));
+        }
+        md.Append('\n');
         var card = NewCard(f, ctx, Indicator.Info, T("summary", ("what", string.Join(", ", what.Distinct()))), md);
         card.OverrideReasons = OverrideReasons();
         return card;

@@ -23,9 +23,12 @@ public sealed class IronContraindicatedCard(RlsKnowledge knowledge) : CardWriter
         md.Append('\n').Append(T("override")).Append("\n\n");
         AppendBasis(md, s, f.Evidence);
         AppendCaveats(md, f.Evidence);
-        var first = f.Reasons.OrderByDescending(r => r.Critical).First();
-        var card = NewCard(f, ctx, f.Critical ? Indicator.Critical : Indicator.Warning,
-            T("summary", ("medication", Capitalise(Short(f.Order.Name, 60))), ("reason", first.Contraindication?.Summary ?? reasons[0])), md);
+        var first = f.Reasons.OrderByDescending(r => r.Critical).ThenByDescending(r => r.Contraindication is not null).First();
+        var medication = Capitalise(Short(f.Order.Name, 60));
+        var summary = first.Contraindication is { } c
+            ? T("summary", ("medication", medication), ("reason", c.Summary))
+            : T("summary.notChecked", ("medication", medication), ("what", string.Join(", ", f.Reasons.Where(r => r.NotChecked is not null).Select(r => Knowledge.DataAreaNames[r.NotChecked!.Value]).Distinct())));
+        var card = NewCard(f, ctx, f.Critical ? Indicator.Critical : Indicator.Warning, summary, md);
         card.AboutDraftOrder = true;
         if (f.Order.ResourceId is not null)
         {

@@ -82,6 +82,7 @@ public static class CardTextSlots
             ("otherIndication", [])),
         [CardKind.IronContraindicated.Code()] = Slots(
             ("summary", ["medication", "reason"]),
+            ("summary.notChecked", ["medication", "what"]),
             ("lead", ["medication"]),
             ("override", [])),
         [CardKind.SsriCaution.Code()] = DrugCaution,
@@ -105,7 +106,9 @@ public static class CardTextSlots
             ("partial", ["what", "reason"]),
             ("missing", ["what", "reason"]),
             ("draft", ["order", "reason"]),
-            ("consequence", [])),
+            ("medication", ["order", "reason"]),
+            ("consequence", []),
+            ("noIronOrders", [])),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     private static FrozenDictionary<string, string[]> Slots(params (string Name, string[] Placeholders)[] slots) =>

@@ -42,12 +42,19 @@ public sealed class RlsRules(RlsKnowledge knowledge)
     {
         if (s.Rls is null)
         {
-            // Without RLS there is nothing to say, unless the part that was not read could hold the RLS diagnosis
-            // (conditions) or an RLS treatment (medications): then nothing useful can be said either way.
+            // Without RLS there is nothing to say, unless what was not read could hold the RLS diagnosis (conditions)
+            // or an RLS treatment (medications, or a medication whose drug cannot be identified, which could be one):
+            // then nothing useful can be said either way.
             List<DataGap>? unresolved = null;
             foreach (var gap in s.Gaps)
             {
                 if (gap.Area is DataArea.Conditions or DataArea.Medications) (unresolved ??= []).Add(gap);
+            }
+            foreach (var m in s.Medications)
+            {
+                if (m.Unidentified is not { } why || !m.IsCurrent || (m.Origin == MedicationOrigin.Draft && !InScope(m, hook))) continue;
+                (unresolved ??= []).Add(new DataGap(DataArea.Medications, Partial: true, why, KeyOf(m), "incomplete",
+                    $"The drug of {m.ResourceId ?? "a medication"} could not be identified ({why}); it could be an RLS treatment, so whether the patient has RLS cannot be told."));
             }
             return unresolved is null ? Assessment.None : new Assessment([], unresolved);
         }
@@ -234,7 +241,8 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         if (s.IsChild(t))
         {
             // Children: oral iron below the pediatric ferritin threshold (AASM 2024 conditional); no IV iron, no TSAT rule.
-            if (ferritin?.Below(t.PediatricFerritinBelow) != true) return null;
+            // A TSAT at or above the iron limit rules iron out at any age.
+            if (ferritin?.Below(t.PediatricFerritinBelow) != true || tsat?.AtLeast(t.TsatIvIronBelow) == true) return null;
             var childOptions = drafts.Count > 0 ? [] : new List<IronOption> { Option(s, knowledge.Products[SuggestionKeys.FerrousSulfatePediatric], tests, cautioned) };
             return new IronTherapyIndicated(ferritin, tsat, childOptions, inProgress, tests)
             {
@@ -257,8 +265,10 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         var context = Context(s, ferritin, tsat, child: false);
         if (ivRange)
         {
-            var oralOrder = drafts.FirstOrDefault(m => m.Has(DrugClass.OralIron) && !m.Has(DrugClass.IvIron));
-            var options = drafts.Any(m => m.Has(DrugClass.IvIron)) ? [] : new List<IronOption> { Option(s, _fcm, tests, cautioned) };
+            // IV iron being ordered, with nothing against it: the order is what this card would suggest.
+            if (drafts.Any(m => m.Has(DrugClass.IvIron))) return null;
+            var oralOrder = drafts.FirstOrDefault(m => m.Has(DrugClass.OralIron));
+            var options = new List<IronOption> { Option(s, _fcm, tests, cautioned) };
             return new IvIronSuggested(ferritin!, tsat, options, oralOrder, tests) { Evidence = evidence, Context = context };
         }
 
@@ -312,10 +322,6 @@ public sealed class RlsRules(RlsKnowledge knowledge)
     {
         var t = knowledge.Thresholds;
         var blocks = new List<Block>();
-        void NotChecked(DataArea area)
-        {
-            if (s.GapIn(area) is { } gap) blocks.Add(new Block(null, null, area, gap.Why));
-        }
 
         foreach (var reason in Contraindications(s, product.Route == Route.Oral ? DrugClass.OralIron : DrugClass.IvIron, product.Ingredient, forDraft: false, ignore: cautioned))
         {
@@ -327,25 +333,22 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         else if (product.MinAgeYears is { } min && s.AgeYears < min) blocks.Add(new Block(_child, $"{s.AgeYears} years"));
         else if (product.MaxAgeYears is { } max && s.AgeYears > max) blocks.Add(new Block(_adultPediatricForm, $"{s.AgeYears} years"));
 
-        // Guards every iron order: overload (conditions, chelators), duplicates, hypersensitivity.
-        NotChecked(DataArea.Conditions);
-        NotChecked(DataArea.Medications);
-        NotChecked(DataArea.Allergies);
-        if (product.Route == Route.Iv)
+        blocks.AddRange(NotCheckedFor(s, product.Route));
+        // A medication whose drug cannot be identified could be iron or a chelator: taken now, it keeps every iron
+        // order back; given or stopped within the look-back (or undated), it keeps IV iron back.
+        foreach (var m in s.Medications)
         {
-            NotChecked(DataArea.IronHistory);
-            if (s.Pregnancy.State != PregnancyState.Pregnant && s.CouldBePregnant(t))
+            if (m.Unidentified is not { } why || cautioned.Contains(m)) continue;
+            if (m.IsCurrent && m.Origin != MedicationOrigin.Draft) blocks.Add(new Block(null, null, DataArea.Medications, $"{m.ResourceId ?? m.Name}: {why}"));
+            else if (product.Route == Route.Iv && m.Origin is MedicationOrigin.Administration or MedicationOrigin.PastOrder or MedicationOrigin.PastStatement
+                && (m.When is null || Within(m.When, s.Now, t.IvIronLookbackDays)))
             {
-                NotChecked(DataArea.Pregnancy);
-                if (s.Pregnancy.State == PregnancyState.Unknown && s.GapIn(DataArea.Pregnancy) is null)
-                {
-                    blocks.Add(new Block(null, null, DataArea.Pregnancy, s.Pregnancy.Evidence));
-                }
+                blocks.Add(new Block(null, null, DataArea.IronHistory, $"{m.ResourceId ?? m.Name}: {why}"));
             }
         }
         if (product.IsFerricCarboxymaltose)
         {
-            NotChecked(DataArea.Phosphate);
+            if (s.GapIn(DataArea.Phosphate) is { } gap) blocks.Add(new Block(null, null, DataArea.Phosphate, gap.Why));
             var phosphate = Recent(s.Lab(Analyte.Phosphate), s.Now.AddDays(-t.PhosphateWindowDays));
             if (phosphate is null && s.GapIn(DataArea.Phosphate) is null && !blocks.Exists(b => b.Contraindication == _lowPhosphate))
             {
@@ -353,6 +356,28 @@ public sealed class RlsRules(RlsKnowledge knowledge)
             }
         }
         return blocks;
+    }
+
+    private static readonly DataArea[] AnyIronGuards = [DataArea.Conditions, DataArea.Medications, DataArea.Allergies];
+
+    /// <summary>
+    /// The data that must have been read before an iron order of <paramref name="route"/> is suggested (or an order of
+    /// it goes unremarked), as blocks for what was not: conditions (overload, pregnancy), medications (chelators, iron
+    /// already taken) and allergies for any iron; recent iron (a course in the look-back) and, for a patient who could
+    /// be pregnant, pregnancy data for IV iron.
+    /// </summary>
+    private IEnumerable<Block> NotCheckedFor(PatientSnapshot s, Route route)
+    {
+        foreach (var area in AnyIronGuards)
+        {
+            if (s.GapIn(area) is { } gap) yield return new Block(null, null, area, gap.Why);
+        }
+        if (route != Route.Iv) yield break;
+        if (s.GapIn(DataArea.IronHistory) is { } history) yield return new Block(null, null, DataArea.IronHistory, history.Why);
+        if (s.Pregnancy.State == PregnancyState.Pregnant || !s.CouldBePregnant(knowledge.Thresholds)) yield break;
+        if (s.GapIn(DataArea.Pregnancy) is { } pregnancy) yield return new Block(null, null, DataArea.Pregnancy, pregnancy.Why);
+        // The latest pregnancy status says "unknown": as good as not read.
+        else if (s.Pregnancy.State == PregnancyState.Unknown) yield return new Block(null, null, DataArea.Pregnancy, s.Pregnancy.Evidence);
     }
 
     /// <summary>
@@ -384,8 +409,7 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         }
         if (s.Lab(Analyte.Ferritin) is { } ferritin && ferritin.When >= s.Now.AddDays(-t.IronStudiesWindowDays) && ferritin.AtLeast(t.FerritinHardStop))
         {
-            // An IV order at this ferritin has its own caution (iv-iron-caution, critical); an oral one is cautioned here.
-            if (!(forDraft && cls == DrugClass.IvIron)) Add(_hardStop, $"ferritin {Value(ferritin)} on {Date(ferritin.When)}");
+            Add(_hardStop, $"ferritin {Value(ferritin)} on {Date(ferritin.When)}");
         }
 
         if (s.Pregnancy.State == PregnancyState.Pregnant)
@@ -445,12 +469,24 @@ public sealed class RlsRules(RlsKnowledge knowledge)
             var iv = order.First(DrugClass.IvIron);
             var drug = iv ?? order.First(DrugClass.OralIron)!;
             var reasons = Contraindications(s, drug.Class, drug.Ingredient, forDraft: true, order);
+            var onlyHardStop = iv is not null && reasons.Count == 1 && reasons[0].Contraindication == _hardStop;
             // On dialysis IV iron (iron sucrose and the like) treats the anaemia of kidney failure: the RLS limits do not
-            // make it "not indicated" (ferric carboxymaltose has its own dialysis contraindication).
+            // make it "not indicated" at a ferritin over 100 (ferric carboxymaltose has its own dialysis contraindication);
+            // the hard stop and a TSAT at or above 45 % (overload) still caution.
             var dialysisIron = iv is not null && s.Has(ConditionKind.Dialysis) && !string.Equals(iv.Ingredient, "ferric carboxymaltose", StringComparison.OrdinalIgnoreCase);
-            var notIndicated = iv is not null && !dialysisIron && (ferritin?.Above(t.FerritinIvIronMax) == true || tsat?.AtLeast(t.TsatIvIronBelow) == true);
             var hardStop = ferritin?.AtLeast(t.FerritinHardStop) == true;
+            var notIndicated = iv is not null && (hardStop || tsat?.AtLeast(t.TsatIvIronBelow) == true || (!dialysisIron && ferritin?.Above(t.FerritinIvIronMax) == true));
             var evidence = Evidence(s, [ferritin, tsat], since, showAge: false, ironValues: true);
+            // Data that guards this order and could not be read: the order is cautioned as not checked (a contraindication
+            // wins; a missing phosphate does not make an FCM order wrong, so phosphate is not among these).
+            if (reasons.Count == 0 || onlyHardStop)
+            {
+                var notChecked = NotCheckedFor(s, iv is not null ? Route.Iv : Route.Oral).ToList();
+                // An IV order whose only problem is the hard stop has the IV-iron caution (critical) that says so with the
+                // labs; with data not checked as well, one caution lists both and stays critical.
+                if (notChecked.Count > 0) reasons.AddRange(notChecked);
+                else if (onlyHardStop) reasons.Clear();
+            }
             if (reasons.Count > 0)
             {
                 string? labs = null;
@@ -536,6 +572,14 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         MedicationOrigin.Administration => "given",
         MedicationOrigin.PastOrder => "ordered",
         _ => "taken",
+    };
+
+    /// <summary>Where a medication came from, as the OperationOutcome names it.</summary>
+    private static string KeyOf(MedicationFact m) => m.Origin switch
+    {
+        MedicationOrigin.Draft => "context.draftOrders",
+        MedicationOrigin.ActiveOrder => "prefetch.medicationRequests",
+        _ => "prefetch.medicationStatements",
     };
 
     private static bool InScope(MedicationFact m, HookKind hook) => hook switch

@@ -12,8 +12,9 @@ public enum HookKind
 
 /// <summary>
 /// Data the service could not read for an area: none of it (<see cref="Partial"/> false) or only part of it (a later
-/// page failed). <see cref="Why"/> is short and for clinicians ("the FHIR server failed (503)"); <see cref="Key"/>,
-/// <see cref="Code"/> (a FHIR IssueType) and <see cref="Diagnostics"/> are for the EHR when the answer is a 412.
+/// page failed). <see cref="Why"/> is short and for clinicians ("the FHIR server failed (503)"); <see cref="Key"/> (the
+/// request element, e.g. <c>prefetch.conditions</c>), <see cref="Code"/> (a FHIR IssueType) and
+/// <see cref="Diagnostics"/> are for the EHR when the answer is a 412.
 /// </summary>
 public sealed record DataGap(DataArea Area, bool Partial, string Why, string? Key = null, string Code = "incomplete", string? Diagnostics = null);
 
