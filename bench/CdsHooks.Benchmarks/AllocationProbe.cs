@@ -112,6 +112,7 @@ public static class AllocationProbe
             builder.UseSetting("Security:RequireJwt", "false");
             builder.UseSetting("Limits:RequestsPerMinutePerClient", "0");
             builder.UseSetting("Storage:ConnectionString", "Data Source=" + Path.Combine(Path.GetTempPath(), $"cds-alloc-{Environment.ProcessId}.db"));
+            builder.UseSetting("Analytics:CardLogSpoolPath", Path.Combine(Path.GetTempPath(), $"cds-alloc-{Environment.ProcessId}.spool"));
             builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(new FixedTimeProvider()));
         }
     }

@@ -28,6 +28,9 @@ public class CdsServiceHost : WebApplicationFactory<Program>
     /// <summary>This host's own SQLite file (a temp dir per host, so parallel test classes never share a store).</summary>
     public string DatabasePath => Path.Combine(_dataDirectory, "cds.db");
 
+    /// <summary>This host's card-log spool file (in its temp dir).</summary>
+    public string SpoolPath => Path.Combine(_dataDirectory, "card-log.spool");
+
     /// <summary>Extra configuration (section:key -> value) for this host.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
 
@@ -47,6 +50,8 @@ public class CdsServiceHost : WebApplicationFactory<Program>
         builder.UseSetting("Security:RequireJwt", "false");
         // Before Settings, so a subclass can point the host at another store (e.g. PostgreSQL).
         builder.UseSetting("Storage:ConnectionString", "Data Source=" + DatabasePath);
+        // Each host its own spool (never the content root's).
+        builder.UseSetting("Analytics:CardLogSpoolPath", SpoolPath);
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureLogging(l => l.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
         builder.ConfigureServices(services =>

@@ -23,6 +23,9 @@ public sealed class StartupValidationTests
     [InlineData("Analytics:CardLogLingerMilliseconds", "1001")]
     [InlineData("Analytics:CardLogBatchSize", "0")]
     [InlineData("Analytics:CardLogQueueCapacity", "0")]
+    [InlineData("Analytics:CardLogRetryMaxMilliseconds", "2001")]
+    [InlineData("Analytics:CardLogWriteTimeoutMilliseconds", "10")]
+    [InlineData("Analytics:CardLogSpoolMaxBytes", "1000")]
     public void CardLogSettingOutOfRange_FailsAtBoot_NamingTheKey(string key, string value)
     {
         using var host = new ConfiguredHost((key, value));

@@ -4,14 +4,18 @@ namespace CdsHooks.Api.Analytics;
 
 public static class AnalyticsExtensions
 {
-    /// <summary>The card log (a bounded queue and its background batch writer) and the analytics endpoint's options.</summary>
+    /// <summary>
+    /// The card log (a bounded queue, its background batch writer and its spool), its readiness entry and the analytics endpoint's options.
+    /// </summary>
     public static IServiceCollection AddCardAnalytics(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<AnalyticsOptions>().Bind(configuration.GetSection(AnalyticsOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AnalyticsOptions>, AnalyticsOptionsValidator>();
         services.AddSingleton<CardLogWriter>();
         services.AddSingleton<ICardLog>(sp => sp.GetRequiredService<CardLogWriter>());
+        services.AddSingleton<ICardLogHealth>(sp => sp.GetRequiredService<CardLogWriter>());
         services.AddHostedService(sp => sp.GetRequiredService<CardLogWriter>());
+        services.AddHealthChecks().AddCheck<CardLogHealthCheck>("card-log", tags: ["ready"]);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AnalyticsJsonContext.Default));
         return services;
     }

@@ -80,8 +80,8 @@ public static partial class ServiceApi
 
         var context = new CardContext(service.Id, request.HookInstance!, service.Kind, request.Context!.PatientId!, request.Context.EncounterId, request.Context.UserId);
         var cards = advisor.Advise(gathered.Record, context, clock.GetUtcNow());
-        // Queued, not written: the response does not wait for the store (unless the log's queue is full).
-        await cardLog.RecordAsync(service.Id, request.HookInstance!, cards, cancellationToken);
+        // Queued, never awaited: the response does not wait for the store.
+        cardLog.Record(service.Id, request.HookInstance!, CardSelection.AllShown(cards));
         if (logger.IsEnabled(LogLevel.Information)) // the topic list is built only when it will be written
         {
             LogAnswered(logger, cards.Count, string.Join(",", cards.Select(c => c.Source.Topic?.Code)), Stopwatch.GetElapsedTime(started).TotalMilliseconds);

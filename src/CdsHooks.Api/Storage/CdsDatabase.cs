@@ -83,10 +83,7 @@ public sealed class SqliteCdsDatabase : CdsDatabase
     public SqliteCdsDatabase(string connectionString, string contentRoot)
     {
         var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true };
-        if (!Path.IsPathRooted(builder.DataSource) && !builder.DataSource.StartsWith(':'))
-        {
-            builder.DataSource = Path.GetFullPath(Path.Combine(contentRoot, builder.DataSource));
-        }
+        builder.DataSource = ResolveDataSource(builder.DataSource, contentRoot);
         if (Path.GetDirectoryName(builder.DataSource) is { Length: > 0 } folder) Directory.CreateDirectory(folder);
         _connectionString = builder.ToString();
         _bulkConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString();
@@ -94,6 +91,10 @@ public sealed class SqliteCdsDatabase : CdsDatabase
     }
 
     public override string Provider => StorageOptions.Sqlite;
+
+    /// <summary>The file a Data Source names: a relative path is taken from the content root; <c>:memory:</c> stays as it is.</summary>
+    public static string ResolveDataSource(string dataSource, string contentRoot) =>
+        Path.IsPathRooted(dataSource) || dataSource.StartsWith(':') ? dataSource : Path.GetFullPath(Path.Combine(contentRoot, dataSource));
 
     public override string Location { get; }
 
