@@ -57,7 +57,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         // Unless the environment configures issuers: Production would otherwise require a JWT issuer.
         start.Environment["Security__RequireJwt"] = "false";
-        // Each process its own spool (nodes started from one folder would share its data/).
+        // Production needs the lock-out's key; each process its own spool (nodes started from one folder share its data/).
+        start.Environment["Analytics__PatientKey"] = CdsServiceHost.TestPatientKey;
         var spool = Path.Combine(Path.GetTempPath(), "cds-tests", $"spool-{Guid.NewGuid():N}");
         start.Environment["Analytics__CardLogSpoolPath"] = spool;
         foreach (var (key, value) in environment) start.Environment[key] = value;

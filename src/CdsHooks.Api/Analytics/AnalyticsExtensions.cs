@@ -1,3 +1,4 @@
+using CdsHooks.Api.LockOut;
 using Microsoft.Extensions.Options;
 
 namespace CdsHooks.Api.Analytics;
@@ -5,7 +6,8 @@ namespace CdsHooks.Api.Analytics;
 public static class AnalyticsExtensions
 {
     /// <summary>
-    /// The card log (a bounded queue, its background batch writer and its spool), its readiness entry and the analytics endpoint's options.
+    /// The card log (a bounded queue, its background batch writer and its spool), its readiness entry, the lock-out that
+    /// reads it, and the analytics endpoint's options.
     /// </summary>
     public static IServiceCollection AddCardAnalytics(this IServiceCollection services, IConfiguration configuration)
     {
@@ -16,6 +18,7 @@ public static class AnalyticsExtensions
         services.AddSingleton<ICardLogHealth>(sp => sp.GetRequiredService<CardLogWriter>());
         services.AddHostedService(sp => sp.GetRequiredService<CardLogWriter>());
         services.AddHealthChecks().AddCheck<CardLogHealthCheck>("card-log", tags: ["ready"]);
+        services.AddCardLockOut();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AnalyticsJsonContext.Default));
         return services;
     }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using CdsHooks.Api.Analytics;
+using CdsHooks.Api.LockOut;
+using CdsHooks.Api.Security;
 using CdsHooks.Fhir;
 using CdsHooks.Protocol;
 using CdsHooks.Rls;
@@ -32,6 +34,7 @@ public static partial class ServiceApi
         CdsServiceCatalog catalog,
         PatientDataGatherer gatherer,
         RlsAdvisor advisor,
+        CardLockOut lockOut,
         ICardLog cardLog,
         TimeProvider clock,
         ILogger<CdsServiceCatalog> logger,
@@ -79,9 +82,13 @@ public static partial class ServiceApi
         }
 
         var context = new CardContext(service.Id, request.HookInstance!, service.Kind, request.Context!.PatientId!, request.Context.EncounterId, request.Context.UserId);
-        var cards = advisor.Advise(gathered.Record, context, clock.GetUtcNow());
+        var advised = advisor.Advise(gathered.Record, context, clock.GetUtcNow());
+        // Held back: kinds overridden for this patient within their lock-out, reminders already shown in this encounter
+        // (never a card about a draft order). One bounded store lookup; the cards are shown if it fails.
+        var selection = await lockOut.SelectAsync(service.Id, request.HookInstance!, http.HttpContext.GetCdsClient(), context.PatientId, context.EncounterId, advised, cancellationToken);
         // Queued, never awaited: the response does not wait for the store.
-        cardLog.Record(service.Id, request.HookInstance!, CardSelection.AllShown(cards));
+        cardLog.Record(service.Id, request.HookInstance!, selection);
+        var cards = selection.Shown;
         if (logger.IsEnabled(LogLevel.Information)) // the topic list is built only when it will be written
         {
             LogAnswered(logger, cards.Count, string.Join(",", cards.Select(c => c.Source.Topic?.Code)), Stopwatch.GetElapsedTime(started).TotalMilliseconds);

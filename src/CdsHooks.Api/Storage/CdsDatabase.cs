@@ -52,6 +52,9 @@ public abstract class CdsDatabase : IAsyncDisposable
     /// </summary>
     public virtual Task<DbConnection> OpenBulkWriterAsync(CancellationToken cancellationToken) => OpenAsync(cancellationToken);
 
+    /// <summary>A connection for a short read on the hook's path (the lock-out lookup): no per-connection set-up it does not need.</summary>
+    public virtual Task<DbConnection> OpenReaderAsync(CancellationToken cancellationToken) => OpenAsync(cancellationToken);
+
     /// <summary>Serialises writers where the engine allows one at a time (SQLite) so they queue here, not in busy retries.</summary>
     protected virtual ValueTask<IDisposable?> EnterWriterAsync(CancellationToken cancellationToken) => ValueTask.FromResult<IDisposable?>(null);
 
@@ -106,6 +109,22 @@ public sealed class SqliteCdsDatabase : CdsDatabase
     // Not pooled: a connection relaxed to NORMAL must never go back to the pool, where a feedback write could get it.
     public override Task<DbConnection> OpenBulkWriterAsync(CancellationToken cancellationToken) =>
         OpenAsync(_bulkConnectionString, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;", cancellationToken);
+
+    // WAL is kept by the file and synchronous matters only to writers: a pooled connection as it is serves a read.
+    public override async Task<DbConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
 
     private static async Task<DbConnection> OpenAsync(string connectionString, string pragmas, CancellationToken cancellationToken)
     {
