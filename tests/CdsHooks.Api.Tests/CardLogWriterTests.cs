@@ -439,9 +439,19 @@ public sealed class GatedDatabase(CdsDatabase inner) : CdsDatabase
     {
         await (_gate?.Task ?? Opened).WaitAsync(cancellationToken);
         Interlocked.Increment(ref _opens);
-        if (_failing || Interlocked.Exchange(ref _failNext, 0) == 1) throw new Microsoft.Data.Sqlite.SqliteException("disk I/O error (simulated)", 10);
+        if (_failing || Interlocked.Exchange(ref _failNext, 0) == 1) throw Simulated();
         return await inner.OpenAsync(cancellationToken);
     }
+
+    /// <summary>Every transaction too, so a connection kept open (the card log's) meets the outage as well.</summary>
+    protected override async ValueTask<IDisposable?> EnterWriterAsync(CancellationToken cancellationToken)
+    {
+        await (_gate?.Task ?? Opened).WaitAsync(cancellationToken);
+        if (_failing) throw Simulated();
+        return null;
+    }
+
+    private static Microsoft.Data.Sqlite.SqliteException Simulated() => new("disk I/O error (simulated)", 10);
 
     public override async ValueTask DisposeAsync()
     {
