@@ -227,18 +227,18 @@ public sealed partial class CardLogWriter : IHostedService, ICardLog, ICardLogHe
     }
 
     /// <summary>
-    /// One store write, bounded: past <c>CardLogWriteTimeoutMilliseconds</c> it is cancelled, and if the provider does
-    /// not give up by twice that, abandoned (with its connection) and a fresh store is used next time. Run on the thread
-    /// pool because SQLite's "async" calls complete synchronously, which no timeout could interrupt.
+    /// One store write, bounded: past <c>CardLogWriteTimeoutMilliseconds</c> it is abandoned (with its connection; the
+    /// command's own timeout ends it) and a fresh store is used next time. Not cancelled: an Npgsql cancellation sends a
+    /// cancel request from the token's callback, which under a dying server stalled the process (see CardLockOut). Run on
+    /// the thread pool because SQLite's "async" calls complete synchronously, which no timeout could interrupt.
     /// </summary>
     private async Task<bool> TryStoreAsync(IReadOnlyList<CardLogRecord> records)
     {
         var store = _store;
-        using var timeout = new CancellationTokenSource(_writeTimeout);
-        var attempt = Task.Run(() => store.AppendAsync(records, timeout.Token), CancellationToken.None);
+        var attempt = Task.Run(() => store.AppendAsync(records, CancellationToken.None), CancellationToken.None);
         try
         {
-            await attempt.WaitAsync(_writeTimeout * 2, TimeProvider.System);
+            await attempt.WaitAsync(_writeTimeout, TimeProvider.System);
             _written.Add(records.Count);
             if (_failure is { } failure)
             {
@@ -255,9 +255,6 @@ public sealed partial class CardLogWriter : IHostedService, ICardLog, ICardLogHe
             {
                 _store = new CardLogStore(_database);
                 _ = attempt.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            }
-            else if (ex is OperationCanceledException && timeout.IsCancellationRequested)
-            {
                 ex = new TimeoutException($"The card-log store did not answer within {_writeTimeout.TotalMilliseconds:0} ms.", ex);
             }
             _writeFailures.Add(1);

@@ -17,13 +17,15 @@ namespace CdsHooks.Api.LockOut;
 /// </list>
 /// One store lookup per hook call at most, none without a card that could be held back, bounded by
 /// <c>Analytics:LockOut:LookupTimeoutMilliseconds</c>: when the store is slow or down the cards are shown (fail open),
-/// counted in <c>cds.lock_out.lookups_unavailable</c>, and lookups pause for a second (on the clock's timestamps) before
-/// the store is tried again, so an outage costs one failed lookup per second, not one per hook call.
+/// counted in <c>cds.lock_out.lookups_unavailable</c>; after three failures in a row lookups pause for a second (on the
+/// clock's timestamps) before the store is tried again, so an outage costs a failed lookup per second, not per hook call.
 /// </summary>
 public sealed partial class CardLockOut
 {
     public const string MeterName = "CdsHooks.LockOut";
-    private static readonly TimeSpan PauseAfterFailure = TimeSpan.FromSeconds(1);
+    /// <summary>Failed lookups in a row (timeouts or errors) after which the store is left alone for <see cref="PauseAfterFailures"/>.</summary>
+    public const int FailuresBeforePause = 3;
+    private static readonly TimeSpan PauseAfterFailures = TimeSpan.FromSeconds(1);
 
     private readonly LockOutOptions _options;
     private readonly PatientKeyring? _keyring;
@@ -35,7 +37,8 @@ public sealed partial class CardLockOut
     private readonly Counter<long> _withheld;
     private readonly Counter<long> _unavailable;
     private long _pausedUntil;
-    private int _failing;
+    private int _failuresInARow;
+    private int _paused;
 
     public CardLockOut(IOptions<AnalyticsOptions> options, PatientKeyring? keyring, CardHistoryQuery history, TimeProvider clock, IMeterFactory meters, ILogger<CardLockOut> logger)
     {
@@ -161,9 +164,11 @@ public sealed partial class CardLockOut
     }
 
     /// <summary>
-    /// The store's history, or null (fail open) when it does not answer within the bound. The query runs on the thread
-    /// pool, so a provider that blocks (SQLite's async calls complete synchronously) cannot hold the hook past the bound;
-    /// a query left behind is cancelled and its outcome observed.
+    /// The store's history, or null (fail open) when it does not answer within the bound. With SQLite (whose async calls
+    /// complete synchronously) the query runs on the thread pool, so it cannot hold the hook past the bound either.
+    /// A query past the bound is abandoned, not cancelled: cancelling an Npgsql command sends a cancel request from the
+    /// token's callback, which under a dying server stalled the whole process (bench/outage.sh); the command's own
+    /// timeout ends it. After <see cref="FailuresBeforePause"/> failures in a row the store is left alone for a second.
     /// </summary>
     private async Task<CardHistory?> LookUpAsync(CardHistoryRequest request, CancellationToken cancellationToken)
     {
@@ -172,34 +177,43 @@ public sealed partial class CardLockOut
             _unavailable.Add(1, new KeyValuePair<string, object?>("outcome", "paused"));
             return null;
         }
-        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        bound.CancelAfter(_lookupTimeout);
-        var lookup = Task.Run(() => _history.FindAsync(request, bound.Token), CancellationToken.None);
+        var lookup = _history.BlocksOnAsyncCalls
+            ? Task.Run(() => _history.FindAsync(request, CancellationToken.None), CancellationToken.None)
+            : _history.FindAsync(request, CancellationToken.None);
         try
         {
             var history = await lookup.WaitAsync(_lookupTimeout, TimeProvider.System, cancellationToken);
-            if (Interlocked.Exchange(ref _failing, 0) == 1) LogLookupBack(_logger);
+            Volatile.Write(ref _failuresInARow, 0);
+            if (Interlocked.Exchange(ref _paused, 0) == 1) LogLookupBack(_logger);
             return history;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            Observe(lookup);
             throw; // the caller went away
         }
         catch (Exception ex)
         {
-            _ = lookup.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            var outcome = ex is TimeoutException or OperationCanceledException ? "timeout" : "error";
+            Observe(lookup);
+            var outcome = ex is TimeoutException ? "timeout" : "error";
             _unavailable.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
-            Volatile.Write(ref _pausedUntil, _clock.GetTimestamp() + (long)(PauseAfterFailure.TotalSeconds * _clock.TimestampFrequency));
-            if (Interlocked.Exchange(ref _failing, 1) == 0) LogLookupFailing(_logger, ex, outcome, _lookupTimeout.TotalMilliseconds);
+            if (Interlocked.Increment(ref _failuresInARow) >= FailuresBeforePause)
+            {
+                Volatile.Write(ref _pausedUntil, _clock.GetTimestamp() + (long)(PauseAfterFailures.TotalSeconds * _clock.TimestampFrequency));
+                if (Interlocked.Exchange(ref _paused, 1) == 0) LogLookupFailing(_logger, ex, outcome, _lookupTimeout.TotalMilliseconds);
+            }
             return null;
         }
     }
 
+    /// <summary>An abandoned lookup's failure is not left unobserved.</summary>
+    private static void Observe(Task lookup) =>
+        lookup.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Withheld a {CardKind} card ({Reason})")]
     private static partial void LogWithheld(ILogger logger, string cardKind, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Lock-out: the store's card history is unavailable ({Outcome}, bound {BoundMs} ms): cards are shown without lock-outs or repeat checks until it answers. Logged once per episode.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Lock-out: the store's card history is unavailable ({Outcome}, bound {BoundMs} ms, 3 lookups in a row): cards are shown without lock-outs or repeat checks until it answers. Logged once per episode.")]
     private static partial void LogLookupFailing(ILogger logger, Exception exception, string outcome, double boundMs);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Lock-out: the warm-up lookup at start-up failed ({Error}); the first hook calls may fail open")]

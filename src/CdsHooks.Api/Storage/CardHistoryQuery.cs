@@ -30,6 +30,9 @@ public sealed record CardHistory(IReadOnlyDictionary<string, DateTimeOffset> Las
 /// </summary>
 public sealed class CardHistoryQuery(CdsDatabase database)
 {
+    /// <summary>Whether a bounded caller must run <see cref="FindAsync"/> on the thread pool (see <see cref="CdsDatabase.BlocksOnAsyncCalls"/>).</summary>
+    public bool BlocksOnAsyncCalls => database.BlocksOnAsyncCalls;
+
     private static readonly ConcurrentDictionary<int, string> Statements = new();
 
     public async Task<CardHistory> FindAsync(CardHistoryRequest request, CancellationToken cancellationToken)
@@ -40,6 +43,8 @@ public sealed class CardHistoryQuery(CdsDatabase database)
 
         await using var connection = await database.OpenReaderAsync(cancellationToken);
         await using var command = CdsDatabase.Command(connection, null, Sql(request));
+        // A lookup past the hook's bound is abandoned, not cancelled (CardLockOut): this ends it on the server.
+        command.CommandTimeout = 5;
         command.With("patient", request.PatientKey);
         for (var i = 0; i < request.Kinds.Count; i++) command.With("k" + i.ToString(CultureInfo.InvariantCulture), request.Kinds[i]);
         if (request.OverridesSince is { } overridesSince) command.With("overridesSince", StoredTime.ToMicros(overridesSince));
