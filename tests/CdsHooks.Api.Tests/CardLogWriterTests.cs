@@ -452,6 +452,13 @@ public sealed class GatedDatabase(CdsDatabase inner) : CdsDatabase
         return null;
     }
 
+    /// <summary>And every read on a kept connection (the lock-out's).</summary>
+    protected internal override async ValueTask EnterReaderAsync(CancellationToken cancellationToken)
+    {
+        await (_gate?.Task ?? Opened).WaitAsync(cancellationToken);
+        if (_failing) throw Simulated();
+    }
+
     private static Microsoft.Data.Sqlite.SqliteException Simulated() => new("disk I/O error (simulated)", 10);
 
     public override async ValueTask DisposeAsync()

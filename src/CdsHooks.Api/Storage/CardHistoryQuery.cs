@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Globalization;
 using System.Text;
 
@@ -27,13 +28,20 @@ public sealed record CardHistory(IReadOnlyDictionary<string, DateTimeOffset> Las
 /// the card log on the card uuid, at read time, so a card overridden before its log row was written counts as soon as
 /// the row is there) and reminders of these kinds already shown in this encounter. Both halves run in one statement on
 /// the partial index <c>ix_card_log_patient (patient_key, card_kind, issued_at)</c>, one index range per kind.
+/// Connections are kept (up to <see cref="MaxKeptConnections"/>) with their statements prepared once per shape: parsing
+/// and planning the statement on every hook call cost more CPU than the rest of the lookup (bench/README.md).
 /// </summary>
-public sealed class CardHistoryQuery(CdsDatabase database)
+public sealed class CardHistoryQuery(CdsDatabase database) : IAsyncDisposable
 {
-    /// <summary>Whether a bounded caller must run <see cref="FindAsync"/> on the thread pool (see <see cref="CdsDatabase.BlocksOnAsyncCalls"/>).</summary>
-    public bool BlocksOnAsyncCalls => database.BlocksOnAsyncCalls;
+    /// <summary>Connections kept open between lookups (more are opened under a burst, then closed).</summary>
+    public const int MaxKeptConnections = 8;
 
     private static readonly ConcurrentDictionary<int, string> Statements = new();
+    private readonly ConcurrentBag<KeptReader> _idle = [];
+    private volatile bool _disposed;
+
+    /// <summary>Whether a bounded caller must run <see cref="FindAsync"/> on the thread pool (see <see cref="CdsDatabase.BlocksOnAsyncCalls"/>).</summary>
+    public bool BlocksOnAsyncCalls => database.BlocksOnAsyncCalls;
 
     public async Task<CardHistory> FindAsync(CardHistoryRequest request, CancellationToken cancellationToken)
     {
@@ -41,34 +49,96 @@ public sealed class CardHistoryQuery(CdsDatabase database)
         var reminders = new HashSet<string>(StringComparer.Ordinal);
         if (request.Kinds.Count == 0 || (request.OverridesSince is null && request.RemindersSince is null)) return new CardHistory(overrides, reminders);
 
-        await using var connection = await database.OpenReaderAsync(cancellationToken);
-        await using var command = CdsDatabase.Command(connection, null, Sql(request));
-        // A lookup past the hook's bound is abandoned, not cancelled (CardLockOut): this ends it on the server.
-        command.CommandTimeout = 5;
-        command.With("patient", request.PatientKey);
-        for (var i = 0; i < request.Kinds.Count; i++) command.With("k" + i.ToString(CultureInfo.InvariantCulture), request.Kinds[i]);
-        if (request.OverridesSince is { } overridesSince) command.With("overridesSince", StoredTime.ToMicros(overridesSince));
-        if (request.RemindersSince is { } remindersSince)
+        var kept = _idle.TryTake(out var idle) ? idle : new KeptReader(await database.OpenReaderAsync(cancellationToken));
+        var healthy = false;
+        try
         {
-            command.With("remindersSince", StoredTime.ToMicros(remindersSince)).With("hook", request.HookInstance);
-            if (request.EncounterKey is not null) command.With("encounter", request.EncounterKey);
+            await database.EnterReaderAsync(cancellationToken);
+            var command = kept.Command(Shape(request), request);
+            Bind(command.Parameters, request);
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var kind = reader.GetString(0);
+                    if (reader.GetInt32(1) == 1) overrides[kind] = StoredTime.FromMicros(Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture));
+                    else reminders.Add(kind);
+                }
+            }
+            healthy = true;
+            return new CardHistory(overrides, reminders);
         }
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        finally
         {
-            var kind = reader.GetString(0);
-            if (reader.GetInt32(1) == 1) overrides[kind] = StoredTime.FromMicros(Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture));
-            else reminders.Add(kind);
+            // A connection that failed may be broken: only a healthy one goes back.
+            if (healthy && !_disposed && _idle.Count < MaxKeptConnections) _idle.Add(kept);
+            else await kept.DisposeAsync();
         }
-        return new CardHistory(overrides, reminders);
+    }
+
+    /// <summary>Parameters in the order <see cref="Names"/> gives them.</summary>
+    private static void Bind(DbParameterCollection parameters, CardHistoryRequest request)
+    {
+        var i = 0;
+        parameters[i++].Value = request.PatientKey;
+        foreach (var kind in request.Kinds) parameters[i++].Value = kind;
+        if (request.OverridesSince is { } overridesSince) parameters[i++].Value = StoredTime.ToMicros(overridesSince);
+        if (request.RemindersSince is not { } remindersSince) return;
+        parameters[i++].Value = StoredTime.ToMicros(remindersSince);
+        parameters[i++].Value = request.HookInstance;
+        if (request.EncounterKey is { } encounter) parameters[i].Value = encounter;
+    }
+
+    private static IEnumerable<string> Names(CardHistoryRequest request)
+    {
+        yield return "patient";
+        for (var i = 0; i < request.Kinds.Count; i++) yield return "k" + i.ToString(CultureInfo.InvariantCulture);
+        if (request.OverridesSince is not null) yield return "overridesSince";
+        if (request.RemindersSince is null) yield break;
+        yield return "remindersSince";
+        yield return "hook";
+        if (request.EncounterKey is not null) yield return "encounter";
+    }
+
+    /// <summary>Number of kinds and which halves: requests of one shape share one statement.</summary>
+    private static int Shape(CardHistoryRequest request) =>
+        request.Kinds.Count * 8 + (request.OverridesSince is null ? 0 : 1) + (request.RemindersSince is null ? 0 : 2) + (request.EncounterKey is null ? 0 : 4);
+
+    public async ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        while (_idle.TryTake(out var kept)) await kept.DisposeAsync();
+    }
+
+    /// <summary>A connection kept between lookups, with the statements prepared on it.</summary>
+    private sealed class KeptReader(DbConnection connection) : IAsyncDisposable
+    {
+        private readonly Dictionary<int, DbCommand> _commands = [];
+
+        /// <summary>The statement of this shape, prepared on first use (with the request's values, which type its parameters).</summary>
+        public DbCommand Command(int shape, CardHistoryRequest request)
+        {
+            if (_commands.TryGetValue(shape, out var command)) return command;
+            command = CdsDatabase.Command(connection, null, Sql(shape, request));
+            // A lookup past the hook's bound is abandoned, not cancelled (CardLockOut): this ends it on the server.
+            command.CommandTimeout = 5;
+            foreach (var name in Names(request)) command.With(name, null);
+            Bind(command.Parameters, request);
+            command.Prepare();
+            _commands[shape] = command;
+            return command;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var command in _commands.Values) await command.DisposeAsync();
+            await connection.DisposeAsync();
+        }
     }
 
     /// <summary>The statement for this shape of request (number of kinds, which halves), built once per shape.</summary>
-    private static string Sql(CardHistoryRequest request)
-    {
-        var shape = request.Kinds.Count * 8 + (request.OverridesSince is null ? 0 : 1) + (request.RemindersSince is null ? 0 : 2) + (request.EncounterKey is null ? 0 : 4);
-        return Statements.GetOrAdd(shape, static (_, r) => Build(r.Kinds.Count, r.OverridesSince is not null, r.RemindersSince is not null, r.EncounterKey is not null), request);
-    }
+    private static string Sql(int shape, CardHistoryRequest request) =>
+        Statements.GetOrAdd(shape, static (_, r) => Build(r.Kinds.Count, r.OverridesSince is not null, r.RemindersSince is not null, r.EncounterKey is not null), request);
 
     private static string Build(int kinds, bool overrides, bool reminders, bool encounter)
     {

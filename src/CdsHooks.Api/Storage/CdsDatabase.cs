@@ -61,6 +61,12 @@ public abstract class CdsDatabase : IAsyncDisposable
     /// <summary>A connection for a short read on the hook's path (the lock-out lookup): no per-connection set-up it does not need.</summary>
     public virtual Task<DbConnection> OpenReaderAsync(CancellationToken cancellationToken) => OpenAsync(cancellationToken);
 
+    /// <summary>
+    /// Called before each read on a connection the caller keeps open (the lock-out's lookups), as
+    /// <see cref="EnterWriterAsync"/> is before each write: where a store may delay or refuse a read. Nothing here.
+    /// </summary>
+    protected internal virtual ValueTask EnterReaderAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
     /// <summary>Serialises writers where the engine allows one at a time (SQLite) so they queue here, not in busy retries.</summary>
     protected virtual ValueTask<IDisposable?> EnterWriterAsync(CancellationToken cancellationToken) => ValueTask.FromResult<IDisposable?>(null);
 
