@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using CdsHooks.Api.Analytics;
 using CdsHooks.Api.Explain;
+using CdsHooks.Api.LockOut;
+using CdsHooks.Api.Security;
 using CdsHooks.Fhir;
 using CdsHooks.Protocol;
 using CdsHooks.Rls;
@@ -33,6 +35,7 @@ public static partial class ServiceApi
         CdsServiceCatalog catalog,
         PatientDataGatherer gatherer,
         RlsAdvisor advisor,
+        CardLockOut lockOut,
         ICardLog cardLog,
         ExplainLinks explainLinks,
         TimeProvider clock,
@@ -78,9 +81,12 @@ public static partial class ServiceApi
             // What was read cannot tell whether the patient has RLS (the rest of the conditions or medications): 412.
             return PreconditionFailed(logger, advice.Unresolved.Select(g => (g.Key ?? "prefetch", g.Code, g.Diagnostics ?? g.Why)));
         }
-        var cards = advice.Cards;
-        // Queued, not written: the response does not wait for the store (unless the log's queue is full).
-        await cardLog.RecordAsync(service.Id, request.HookInstance!, cards, cancellationToken);
+        // Held back: kinds overridden for this patient within their lock-out, reminders already shown in this encounter
+        // (never a card about a draft order). One bounded store lookup; the cards are shown if it fails.
+        var selection = await lockOut.SelectAsync(service.Id, request.HookInstance!, http.HttpContext.GetCdsClient(), context.PatientId, context.EncounterId, advice.Cards, cancellationToken);
+        // Queued, never awaited: the response does not wait for the store.
+        cardLog.Record(service.Id, request.HookInstance!, selection);
+        var cards = selection.Shown;
         if (logger.IsEnabled(LogLevel.Information)) // the topic list is built only when it will be written
         {
             LogAnswered(logger, cards.Count, string.Join(",", cards.Select(c => c.Source.Topic?.Code)), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
