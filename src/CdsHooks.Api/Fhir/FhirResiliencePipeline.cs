@@ -29,23 +29,20 @@ public static class FhirResiliencePipeline
         var time = builder.TimeProvider ?? TimeProvider.System;
         if (options.MaxRetries > 0)
         {
-            var retry = new HttpRetryStrategyOptions
+            builder.AddRetry(new HttpRetryStrategyOptions
             {
                 // Exponential backoff with jitter, the library's default, from this first delay.
                 MaxRetryAttempts = options.MaxRetries,
                 Delay = options.RetryBaseDelay,
-                ShouldHandle = args => ValueTask.FromResult(IsRetryable(args.Outcome) && RetryAfterAcceptable(args.Outcome.Result, options.MaxRetryAfter, time)),
+                // Only a GET is repeated: anything else could act twice on the EHR (RFC 9110 §9.2.2). The library's
+                // DisableForUnsafeHttpMethods would still repeat HEAD, OPTIONS and TRACE, and is experimental.
+                ShouldHandle = args => ValueTask.FromResult(args.Context.GetRequestMessage()?.Method == HttpMethod.Get
+                    && IsRetryable(args.Outcome) && RetryAfterAcceptable(args.Outcome.Result, options.MaxRetryAfter, time)),
                 // Retry-After (RFC 9110 §10.2.3) overrides the backoff when the server sends it. Read here rather than
                 // by the library (ShouldRetryAfterHeader), which dates an HTTP-date Retry-After by the system clock.
                 ShouldRetryAfterHeader = false,
                 DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, time)),
-            };
-            // Never repeat POST, PUT, PATCH, DELETE or CONNECT: a repeated write could act twice on the EHR (RFC 9110
-            // §9.2.1); the service only sends GETs. The API is marked experimental (EXTEXP0001) by the library.
-#pragma warning disable EXTEXP0001
-            retry.DisableForUnsafeHttpMethods();
-#pragma warning restore EXTEXP0001
-            builder.AddRetry(retry);
+            });
         }
         builder.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
         {

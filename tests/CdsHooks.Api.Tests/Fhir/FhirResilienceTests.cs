@@ -275,12 +275,17 @@ public sealed class FhirResilienceHandlerTests(FaultHost host) : IClassFixture<F
     [InlineData("PUT")]
     [InlineData("PATCH")]
     [InlineData("DELETE")]
-    public async Task ServiceUnavailable_OtherWrites_NotRetried(string method)
+    [InlineData("HEAD")] // safe methods too: the rule is GET only, not "not unsafe"
+    [InlineData("OPTIONS")]
+    public async Task ServiceUnavailable_AnyMethodButGet_NotRetried(string method)
     {
         host.Reset();
         host.Fhir.Inject(new FhirFault(FhirFaultKind.ServiceUnavailable) { ResourceType = "Observation" });
         using var client = host.CreateFhirClient();
-        using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(host.Fhir.BaseUrl.AbsoluteUri + "/Observation/x")) { Content = new StringContent("{}") };
+        using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(host.Fhir.BaseUrl.AbsoluteUri + "/Observation/x"))
+        {
+            Content = method is "HEAD" or "OPTIONS" ? null : new StringContent("{}"),
+        };
 
         using var response = await client.SendAsync(request);
 
