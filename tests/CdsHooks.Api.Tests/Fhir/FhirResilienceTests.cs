@@ -175,17 +175,9 @@ public sealed class FhirRetryAfterTests(RetryAfterHost host) : IClassFixture<Ret
     }
 
     [Fact]
-    public async Task RetryAfterEqualToMaxRetryAfter_RetriedAfterExactlyIt()
-    {
-        host.Reset();
-        host.Fhir.Inject(new FhirFault(FhirFaultKind.TooManyRequests) { ResourceType = "Patient", Times = 1, RetryAfterSeconds = 5 });
-        using var client = host.CreateFhirClient();
-
-        using var response = await host.CompletesExactlyAfterAsync(TimeSpan.FromSeconds(5), client.GetAsync(PatientUrl), requestsSoFar: 1);
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(2, host.Fhir.Requests.Count);
-    }
+    public Task RetryAfterEqualToMaxRetryAfter_RetriedAfterExactlyIt() =>
+        AssertRetriedExactlyAfterAsync(TimeSpan.FromSeconds(5),
+            new FhirFault(FhirFaultKind.TooManyRequests) { ResourceType = "Patient", Times = 1, RetryAfterSeconds = 5 });
 
     [Fact]
     public async Task TooManyRequests_RetryAfterZero_RetriedAtOnceWithoutBackoff()
@@ -201,6 +193,58 @@ public sealed class FhirRetryAfterTests(RetryAfterHost host) : IClassFixture<Ret
         Assert.Equal(2, host.Fhir.Requests.Count);
     }
 
+    [Fact]
+    public Task RetryAfterHttpDate_WaitMeasuredOnTheRegisteredClock() =>
+        // Four seconds after the manual clock's now (not 2 s, the attempt timeout here); the system clock is elsewhere,
+        // so a wait dated by it would not be 4 s.
+        AssertRetriedExactlyAfterAsync(TimeSpan.FromSeconds(4),
+            new FhirFault(FhirFaultKind.ServiceUnavailable) { ResourceType = "Patient", Times = 1, RetryAfterDate = host.ManualClock.GetUtcNow().AddSeconds(4) });
+
+    [Fact]
+    public async Task RetryAfterBeyondTheDeadline_WaitEndsAtFhirRequestDeadline_412Timeout()
+    {
+        host.Reset();
+        // 5 s is within Fhir:MaxRetryAfter (5 s) so the retry waits, but the hook call's Fhir:RequestDeadline is 3 s.
+        host.Fhir.Inject(new FhirFault(FhirFaultKind.TooManyRequests) { QueryContains = IronLabsQuery.Code, RetryAfterSeconds = 5 });
+        var body = FallbackRequests.WithoutPrefetch("requests/order-select-zoloft-text-low-iron.json", host.Fhir.BaseUrl, FhirFallbackHost.AccessToken, "ironLabs");
+
+        var call = host.PostAsync("rls-iron-order-select", body);
+        // Only the deadline and the retry's wait are left on the clock (no attempt still running its 2 s timeout).
+        await WaitForTimersAsync(t => t.Contains(Deadline) && t.Contains(TimeSpan.FromSeconds(5)) && !t.Contains(TimeSpan.FromSeconds(2)));
+        host.ManualClock.Advance(Deadline - TimeSpan.FromMilliseconds(1));
+        Assert.False(call.IsCompleted);
+        host.ManualClock.Advance(TimeSpan.FromMilliseconds(1));
+        // The clock never reaches the 5 s the server asked for: an answer means the deadline ended the wait.
+        var answer = await call.WaitAsync(TimeSpan.FromSeconds(10));
+
+        IronLabsQuery.AssertTimedOut(answer, "(Fhir:RequestDeadline)");
+        Assert.Equal(1, host.Fhir.Requests.Count(IronLabsQuery.Matches));
+    }
+
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(3); // RetryAfterHost's Fhir:RequestDeadline
+
+    /// <summary>One GET that meets <paramref name="fault"/> once: retried after exactly <paramref name="wait"/>, then answered.</summary>
+    private async Task AssertRetriedExactlyAfterAsync(TimeSpan wait, FhirFault fault)
+    {
+        host.Reset();
+        host.Fhir.Inject(fault);
+        using var client = host.CreateFhirClient();
+
+        using var response = await host.CompletesExactlyAfterAsync(wait, client.GetAsync(PatientUrl), requestsSoFar: 1);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, host.Fhir.Requests.Count);
+    }
+
+    private async Task WaitForTimersAsync(Func<IReadOnlyList<TimeSpan>, bool> condition)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!condition(host.ManualClock.PendingTimers()))
+        {
+            await Task.Delay(10, cts.Token);
+        }
+    }
+
     private Uri PatientUrl => new(host.Fhir.BaseUrl.AbsoluteUri + "/Patient/rls-lowiron-f29");
 }
 
@@ -211,8 +255,6 @@ public sealed class FhirRetryAfterTests(RetryAfterHost host) : IClassFixture<Ret
 /// </summary>
 public sealed class FhirAttemptTimeoutTests(AttemptTimeoutHost host) : IClassFixture<AttemptTimeoutHost>
 {
-    private const string IronLabsCode = "2276-4"; // only in the ironLabs query
-
     [Fact]
     public async Task AttemptTimeout_FirstAttemptHangs_RetriedAndSecondAnswers()
     {
@@ -233,26 +275,39 @@ public sealed class FhirAttemptTimeoutTests(AttemptTimeoutHost host) : IClassFix
     public async Task AttemptTimeout_EveryAttempt_RequiredKey412TimeoutNamingTheAttemptTimeout()
     {
         host.Reset();
-        host.Fhir.Inject(new FhirFault(FhirFaultKind.Latency) { QueryContains = IronLabsCode, Delay = TimeSpan.FromSeconds(30) });
+        host.Fhir.Inject(new FhirFault(FhirFaultKind.Latency) { QueryContains = IronLabsQuery.Code, Delay = TimeSpan.FromSeconds(30) });
         var body = FallbackRequests.WithoutPrefetch("requests/order-select-zoloft-text-low-iron.json", host.Fhir.BaseUrl, FhirFallbackHost.AccessToken, "ironLabs");
 
         var call = host.PostAsync("rls-iron-order-select", body);
         for (int attempt = 1; attempt <= 2; attempt++) // 1 + Fhir:MaxRetries, well within Fhir:RequestDeadline (5 s)
         {
-            await host.Fhir.WaitUntilAsync(r => r.Count(IsIronLabs) == attempt, TimeSpan.FromSeconds(10));
+            await host.Fhir.WaitUntilAsync(r => r.Count(IronLabsQuery.Matches) == attempt, TimeSpan.FromSeconds(10));
             await host.ManualClock.WaitForTimerAsync(due => due == AttemptTimeoutHost.AttemptTimeout, TimeSpan.FromSeconds(10));
             host.ManualClock.Advance(AttemptTimeoutHost.AttemptTimeout);
         }
         var answer = await call.WaitAsync(TimeSpan.FromSeconds(10));
 
+        IronLabsQuery.AssertTimedOut(answer, "(Fhir:AttemptTimeout), retries included");
+        Assert.Equal(2, host.Fhir.Requests.Count(IronLabsQuery.Matches));
+    }
+
+}
+
+/// <summary>The ironLabs prefetch query, a required key of rls-iron-order-select, told apart by a LOINC code only it asks for.</summary>
+internal static class IronLabsQuery
+{
+    public const string Code = "2276-4";
+
+    public static bool Matches(RecordedRequest r) => Uri.UnescapeDataString(r.Query).Contains(Code, StringComparison.Ordinal);
+
+    /// <summary>The hook answered 412 with a <c>timeout</c> issue on prefetch.ironLabs whose diagnostics say <paramref name="why"/>.</summary>
+    public static void AssertTimedOut(HookAnswer answer, string why)
+    {
         Assert.True(answer.Status == HttpStatusCode.PreconditionFailed, answer.ToString());
         var issue = Assert.Single(answer.Json["issue"]!.AsArray(), i => i!["expression"]![0]!.GetValue<string>() == "prefetch.ironLabs")!;
         Assert.Equal("timeout", issue["code"]!.GetValue<string>());
-        Assert.Contains("(Fhir:AttemptTimeout), retries included", issue["diagnostics"]!.GetValue<string>());
-        Assert.Equal(2, host.Fhir.Requests.Count(IsIronLabs));
+        Assert.Contains(why, issue["diagnostics"]!.GetValue<string>());
     }
-
-    private static bool IsIronLabs(RecordedRequest r) => Uri.UnescapeDataString(r.Query).Contains(IronLabsCode, StringComparison.Ordinal);
 }
 
 /// <summary>The resilience handler retries GETs only: anything else could act twice on the EHR.</summary>
