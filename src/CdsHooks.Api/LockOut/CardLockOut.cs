@@ -164,8 +164,8 @@ public sealed partial class CardLockOut
     }
 
     /// <summary>
-    /// The store's history, or null (fail open) when it does not answer within the bound. With SQLite (whose async calls
-    /// complete synchronously) the query runs on the thread pool, so it cannot hold the hook past the bound either.
+    /// The store's history, or null (fail open) when it does not answer within the bound. The query runs on the thread
+    /// pool, so nothing synchronous in a driver (all of SQLite's async calls) can hold the hook past the bound.
     /// A query past the bound is abandoned, not cancelled: cancelling an Npgsql command sends a cancel request from the
     /// token's callback, which under a dying server stalled the whole process (bench/outage.sh); the command's own
     /// timeout ends it. After <see cref="FailuresBeforePause"/> failures in a row the store is left alone for a second.
@@ -177,9 +177,9 @@ public sealed partial class CardLockOut
             _unavailable.Add(1, new KeyValuePair<string, object?>("outcome", "paused"));
             return null;
         }
-        var lookup = _history.BlocksOnAsyncCalls
-            ? Task.Run(() => _history.FindAsync(request, CancellationToken.None), CancellationToken.None)
-            : _history.FindAsync(request, CancellationToken.None);
+        // Always on the thread pool: SQLite's async calls complete synchronously, and a driver that does any part of
+        // opening a connection synchronously (a paused server) must not hold the hook's own thread past the bound either.
+        var lookup = Task.Run(() => _history.FindAsync(request, CancellationToken.None), CancellationToken.None);
         try
         {
             var history = await lookup.WaitAsync(_lookupTimeout, TimeProvider.System, cancellationToken);

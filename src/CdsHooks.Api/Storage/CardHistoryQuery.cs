@@ -40,9 +40,6 @@ public sealed class CardHistoryQuery(CdsDatabase database) : IAsyncDisposable
     private readonly ConcurrentBag<KeptReader> _idle = [];
     private volatile bool _disposed;
 
-    /// <summary>Whether a bounded caller must run <see cref="FindAsync"/> on the thread pool (see <see cref="CdsDatabase.BlocksOnAsyncCalls"/>).</summary>
-    public bool BlocksOnAsyncCalls => database.BlocksOnAsyncCalls;
-
     public async Task<CardHistory> FindAsync(CardHistoryRequest request, CancellationToken cancellationToken)
     {
         var overrides = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);

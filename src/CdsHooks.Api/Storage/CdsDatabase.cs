@@ -16,12 +16,6 @@ public abstract class CdsDatabase : IAsyncDisposable
     /// <summary>Where the data is, for logs (a file or host/database; never a password).</summary>
     public abstract string Location { get; }
 
-    /// <summary>
-    /// True when the provider's "async" calls run synchronously (SQLite): a caller that must bound how long it waits
-    /// runs them on the thread pool; with a truly asynchronous provider that hop is only overhead.
-    /// </summary>
-    public virtual bool BlocksOnAsyncCalls => false;
-
     public abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
     /// <summary>
@@ -106,8 +100,6 @@ public sealed class SqliteCdsDatabase : CdsDatabase
     }
 
     public override string Provider => StorageOptions.Sqlite;
-
-    public override bool BlocksOnAsyncCalls => true;
 
     /// <summary>The file a Data Source names: a relative path is taken from the content root; <c>:memory:</c> stays as it is.</summary>
     public static string ResolveDataSource(string dataSource, string contentRoot) =>

@@ -416,7 +416,6 @@ public sealed class GatedDatabase(CdsDatabase inner) : CdsDatabase
     public CdsDatabase Inner => inner;
     public override string Provider => inner.Provider;
     public override string Location => inner.Location;
-    public override bool BlocksOnAsyncCalls => inner.BlocksOnAsyncCalls;
 
     /// <summary>Connections opened so far.</summary>
     public int Opens => Volatile.Read(ref _opens);
