@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using CdsHooks.Api.Analytics;
 using CdsHooks.Api.Explain;
+using CdsHooks.Api.Telemetry;
 using CdsHooks.Fhir;
 using CdsHooks.Protocol;
 using CdsHooks.Rls;
@@ -23,7 +24,8 @@ public static partial class ServiceApi
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .Produces<OperationOutcome>(StatusCodes.Status412PreconditionFailed, "application/fhir+json");
+            .Produces<OperationOutcome>(StatusCodes.Status412PreconditionFailed, "application/fhir+json")
+            .AddEndpointFilter<HookCallTelemetry>();
         return group;
     }
 
@@ -63,6 +65,7 @@ public static partial class ServiceApi
         }
 
         using var scope = logger.BeginHookCallScope(request.HookInstance!, service.Id);
+        HookCallTelemetry.HookInstance(request.HookInstance!);
         HookCallLog.LogUnreadDraftOrders(logger, request.Context!.DraftOrders);
         var gathered = await gatherer.GatherAsync(request, service, cancellationToken);
         if (gathered.Record is null)
@@ -72,7 +75,12 @@ public static partial class ServiceApi
 
         var context = new CardContext(service.Id, request.HookInstance!, service.Kind, request.Context!.PatientId!, request.Context.EncounterId,
             request.Context.UserId, explainLinks.BaseUrl(http));
-        var advice = advisor.Advise(gathered.Record, context, clock.GetUtcNow());
+        Advice advice;
+        using (var rules = CdsTelemetry.Source.StartActivity(CdsTelemetry.RulesSpan))
+        {
+            advice = advisor.Advise(gathered.Record, context, clock.GetUtcNow());
+            rules?.SetTag(CdsTelemetry.CardCount, advice.Cards.Count);
+        }
         if (advice.Unresolved.Count > 0)
         {
             // What was read cannot tell whether the patient has RLS (the rest of the conditions or medications): 412.
@@ -80,7 +88,11 @@ public static partial class ServiceApi
         }
         var cards = advice.Cards;
         // Queued, not written: the response does not wait for the store (unless the log's queue is full).
-        await cardLog.RecordAsync(service.Id, request.HookInstance!, cards, cancellationToken);
+        using (var enqueue = CdsTelemetry.Source.StartActivity(CdsTelemetry.CardLogEnqueueSpan))
+        {
+            enqueue?.SetTag(CdsTelemetry.CardCount, cards.Count);
+            await cardLog.RecordAsync(service.Id, request.HookInstance!, cards, cancellationToken);
+        }
         if (logger.IsEnabled(LogLevel.Information)) // the topic list is built only when it will be written
         {
             LogAnswered(logger, cards.Count, string.Join(",", cards.Select(c => c.Source.Topic?.Code)), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
