@@ -112,6 +112,9 @@ public static class AllocationProbe
             builder.UseSetting("Security:RequireJwt", "false");
             builder.UseSetting("Limits:RequestsPerMinutePerClient", "0");
             builder.UseSetting("Storage:ConnectionString", "Data Source=" + Path.Combine(Path.GetTempPath(), $"cds-alloc-{Environment.ProcessId}.db"));
+            builder.UseSetting("Analytics:CardLogSpoolPath", Path.Combine(Path.GetTempPath(), $"cds-alloc-{Environment.ProcessId}.spool"));
+            // Production hashes patient ids for the lock-out with a configured key: a throwaway one.
+            builder.UseSetting("Analytics:PatientKey", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
             builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(new FixedTimeProvider()));
         }
     }

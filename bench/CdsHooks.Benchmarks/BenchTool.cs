@@ -51,7 +51,7 @@ public static class BenchTool
             case "tokens":
                 return TokenGenerator.Run(rest);
             default:
-                await Console.Error.WriteLineAsync("usage: micro [BenchmarkDotNet args] | cpu|firely [--filter text] [--iterations N] | rate --url U --body FILE --rate N --seconds S [--tokens FILE] | alloc --body FILE --path P --requests N | stub --port P --latency-ms N | floor --port P --response FILE | strip-prefetch --in F --out G --fhir URL | tokens --alg ES384|RS384 --count N[,N...] --out FILE[,FILE...] --issuer ISS --aud URL --jwks-out FILE [--lifetime-s S]");
+                await Console.Error.WriteLineAsync("usage: micro [BenchmarkDotNet args] | cpu|firely [--filter text] [--iterations N] | rate --url U --body FILE --rate N --seconds S [--tokens FILE] [--vary KEY,KEY] [--timeline FILE] | alloc --body FILE --path P --requests N | stub --port P --latency-ms N | floor --port P --response FILE | strip-prefetch --in F --out G --fhir URL | tokens --alg ES384|RS384 --count N[,N...] --out FILE[,FILE...] --issuer ISS --aud URL --jwks-out FILE [--lifetime-s S]");
                 return 2;
         }
     }

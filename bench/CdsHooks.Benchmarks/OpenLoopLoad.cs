@@ -13,6 +13,10 @@ namespace CdsHooks.Benchmarks;
 /// With <c>--tokens FILE</c> (one client JWT per line, from <c>tokens</c>) every request carries
 /// <c>Authorization: Bearer</c> with its own token: the warm-up takes the first rate × warmup lines, the measured
 /// phase the next rate × seconds, none is sent twice, and a file too short for both is refused before anything is sent.
+/// With <c>--vary hookInstance,patientId</c> each request gets fresh random hex digits in those JSON string values (same
+/// length, '-' kept: a UUID stays a UUID), so every call is a new hook call about a new patient (outage runs count the
+/// cards stored). With <c>--timeline FILE</c> the measured phase's requests are written one per line: due time (Unix ms),
+/// latency (ms), HTTP status (0: no answer), how late the generator sent it (ms; part of the latency).
 /// </summary>
 public static class OpenLoopLoad
 {
@@ -25,6 +29,7 @@ public static class OpenLoopLoad
         var seconds = double.Parse(o.GetValueOrDefault("seconds", "10"), CultureInfo.InvariantCulture);
         var warmup = double.Parse(o.GetValueOrDefault("warmup", "2"), CultureInfo.InvariantCulture);
         var connections = int.Parse(o.GetValueOrDefault("connections", "64"), CultureInfo.InvariantCulture);
+        var varied = body is null || !o.TryGetValue("vary", out var vary) ? [] : VariedValues(body, vary.Split(','));
         var warmupCount = (int)(rate * warmup);
         var count = (int)(rate * seconds);
         string[]? tokens = null;
@@ -46,8 +51,13 @@ public static class OpenLoopLoad
         };
         using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
 
-        if (warmupCount > 0) await RunPhaseAsync(client, url, body, rate, warmupCount, tokens?.AsMemory(0, warmupCount));
-        var result = await RunPhaseAsync(client, url, body, rate, count, tokens?.AsMemory(warmupCount, count));
+        if (warmupCount > 0) await RunPhaseAsync(client, url, body, varied, rate, warmupCount, tokens?.AsMemory(0, warmupCount));
+        var result = await RunPhaseAsync(client, url, body, varied, rate, count, tokens?.AsMemory(warmupCount, count));
+        if (o.TryGetValue("timeline", out var timeline))
+        {
+            await File.WriteAllLinesAsync(timeline, result.Timeline.Select(r =>
+                string.Create(CultureInfo.InvariantCulture, $"{r.DueUnixMs}\t{r.LatencyMs:0.00}\t{r.Status}\t{r.SendLagMs:0.00}")));
+        }
 
         // One machine-readable line for bench/run.sh; milliseconds.
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -56,7 +66,7 @@ public static class OpenLoopLoad
     }
 
     /// <summary>Sends <paramref name="count"/> requests at <paramref name="rate"/> per second; <paramref name="tokens"/>: one per request, in order, or null for unauthenticated requests.</summary>
-    private static async Task<PhaseResult> RunPhaseAsync(HttpClient client, Uri url, byte[]? body, int rate, int count, ReadOnlyMemory<string>? tokens)
+    private static async Task<PhaseResult> RunPhaseAsync(HttpClient client, Uri url, byte[]? body, (int Start, int Length)[] varied, int rate, int count, ReadOnlyMemory<string>? tokens)
     {
         var latencies = new double[count];
         var lags = new double[count];
@@ -65,6 +75,7 @@ public static class OpenLoopLoad
 
         // A dedicated thread dispatches on schedule so that request completions on the thread pool cannot delay it.
         var start = Stopwatch.GetTimestamp();
+        var startUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var dispatcher = new Thread(() =>
         {
             for (int i = 0; i < count; i++)
@@ -79,7 +90,7 @@ public static class OpenLoopLoad
                 lags[i] = Milliseconds(now - due);
                 var index = i;
                 var token = tokens?.Span[i];
-                tasks[i] = Task.Run(() => SendAsync(client, url, body, token, due, latencies, index));
+                tasks[i] = Task.Run(() => SendAsync(client, url, Vary(body, varied), token, due, latencies, index));
             }
         }) { IsBackground = true, Name = "open-loop dispatcher" };
         dispatcher.Start();
@@ -89,9 +100,38 @@ public static class OpenLoopLoad
 
         var ok = outcomes.Count(status => status is >= 200 and < 300);
         var unauthorized = outcomes.Count(status => status == 401);
+        var timeline = new TimelineEntry[count];
+        for (var i = 0; i < count; i++) timeline[i] = new TimelineEntry(startUnixMs + (long)(i * 1000.0 / rate), latencies[i], outcomes[i], lags[i]);
         Array.Sort(latencies);
         Array.Sort(lags);
-        return new PhaseResult(count, ok, count - ok, unauthorized, count / elapsed, latencies, lags[Math.Min(count - 1, (int)(count * 0.99))]);
+        return new PhaseResult(count, ok, count - ok, unauthorized, count / elapsed, latencies, lags[Math.Min(count - 1, (int)(count * 0.99))], timeline);
+    }
+
+    /// <summary>Where the values of the named JSON string properties are in <paramref name="body"/> (their first occurrence).</summary>
+    private static (int Start, int Length)[] VariedValues(byte[] body, string[] names)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(body);
+        return [.. names.Select(name =>
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(text, "\"" + System.Text.RegularExpressions.Regex.Escape(name) + "\"\\s*:\\s*\"([^\"]+)\"");
+            if (!match.Success || text.Length != body.Length) throw new ArgumentException($"--vary: no ASCII string value for \"{name}\" in the body.");
+            return (match.Groups[1].Index, match.Groups[1].Length);
+        })];
+    }
+
+    /// <summary>A copy of <paramref name="body"/> with fresh random hex digits in the varied values ('-' kept).</summary>
+    private static byte[]? Vary(byte[]? body, (int Start, int Length)[] varied)
+    {
+        if (body is null || varied.Length == 0) return body;
+        var copy = (byte[])body.Clone();
+        foreach (var (start, length) in varied)
+        {
+            for (var i = start; i < start + length; i++)
+            {
+                if (copy[i] != (byte)'-') copy[i] = (byte)"0123456789abcdef"[Random.Shared.Next(16)];
+            }
+        }
+        return copy;
     }
 
     /// <returns>The HTTP status, or 0 when no answer came.</returns>
@@ -121,7 +161,9 @@ public static class OpenLoopLoad
 
     private static double Milliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
 
-    private sealed record PhaseResult(int Count, int Ok, int Errors, int Unauthorized, double AchievedRate, double[] Sorted, double SendLagP99)
+    private readonly record struct TimelineEntry(long DueUnixMs, double LatencyMs, int Status, double SendLagMs);
+
+    private sealed record PhaseResult(int Count, int Ok, int Errors, int Unauthorized, double AchievedRate, double[] Sorted, double SendLagP99, TimelineEntry[] Timeline)
     {
         public double Percentile(double p) => Sorted.Length == 0 ? 0 : Sorted[Math.Min(Sorted.Length - 1, (int)Math.Ceiling(Sorted.Length * p / 100.0) - 1)];
     }

@@ -1,7 +1,10 @@
 using System.Buffers;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
+using CdsHooks.Api.Analytics;
+using CdsHooks.Api.LockOut;
 using CdsHooks.Api.Services;
+using CdsHooks.Api.Storage;
 using CdsHooks.Protocol;
 using CdsHooks.Rls;
 using CdsHooks.Rls.Cards;
@@ -9,6 +12,9 @@ using CdsHooks.Rls.Knowledge;
 using CdsHooks.Rls.Rules;
 using CdsHooks.Rls.Snapshot;
 using CdsHooks.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace CdsHooks.Benchmarks;
 
@@ -32,6 +38,7 @@ public class PipelineBenchmarks
     private IReadOnlyList<Finding> _findings = [];
     private CardContext _context = null!;
     private CdsResponse _response = null!;
+    private CardLockOut _lockOut = null!;
     private readonly ArrayBufferWriter<byte> _output = new(16 * 1024);
     private Utf8JsonWriter _writer = null!;
 
@@ -57,6 +64,21 @@ public class PipelineBenchmarks
         _response = new CdsResponse { Cards = _cardBuilder.Build(_findings, _snapshot, _context) };
         _writer = new Utf8JsonWriter(_output);
         if (_response.Cards.Count == 0) throw new InvalidOperationException(Fixture + " gives no cards: not a representative request.");
+        _lockOut = CreateLockOut();
+    }
+
+    /// <summary>
+    /// The lock-out on a scratch SQLite file (the service's default store), as the load benchmark runs it: the same
+    /// hookInstance every time, so every call makes the lookup (its own cards are never a repeat) and finds nothing.
+    /// </summary>
+    private static CardLockOut CreateLockOut()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"cds-bench-lockout-{Environment.ProcessId}");
+        var database = new SqliteCdsDatabase("Data Source=" + Path.Combine(folder, "cds.db"), folder);
+        new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
+        var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        return new CardLockOut(Options.Create(new AnalyticsOptions { LockOut = { LookupTimeoutMilliseconds = 1000 } }),
+            new PatientKeyring(new byte[32]), new CardHistoryQuery(database), new FixedTimeProvider(), meters, NullLogger<CardLockOut>.Instance);
     }
 
     [Benchmark(Description = "1 parse: JSON bytes -> CdsRequest")]
@@ -99,6 +121,11 @@ public class PipelineBenchmarks
         JsonSerializer.Serialize(_writer, _response, CdsJson.ResponseInfo);
         return _output;
     }
+
+    [Benchmark(Description = "8 lock-out: keyed hashes + one SQLite lookup")]
+    public CardSelection LockOut() =>
+        _lockOut.SelectAsync(_service.Id, _request.HookInstance!, null, _request.Context!.PatientId!, _request.Context.EncounterId, _response.Cards, CancellationToken.None)
+            .AsTask().GetAwaiter().GetResult();
 
     [Benchmark(Description = "whole pipeline (1-7)", Baseline = true)]
     public ArrayBufferWriter<byte> WholePipeline()

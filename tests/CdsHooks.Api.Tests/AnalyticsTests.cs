@@ -14,9 +14,9 @@ public sealed class AnalyticsTests(CdsServiceHost host) : IClassFixture<CdsServi
     [Fact]
     public async Task FeedbackOnIssuedCards_CountedPerKindWithRateAndTopReasons()
     {
-        // Two calls: ssri-caution and iron-therapy each issued twice.
-        var (_, first) = await HookCalls.CallAsync(host.Client);
-        var (_, second) = await HookCalls.CallAsync(host.Client);
+        // Two calls in two encounters: ssri-caution and iron-therapy each issued twice.
+        var (_, first) = await HookCalls.CallAsync(host.Client, encounterId: "analytics-1");
+        var (_, second) = await HookCalls.CallAsync(host.Client, encounterId: "analytics-2");
         await host.Services.GetRequiredService<CardLogWriter>().FlushAsync(CancellationToken.None);
         var therapy = first.Single(c => c.Source.Topic!.Code == "iron-therapy");
         var therapy2 = second.Single(c => c.Source.Topic!.Code == "iron-therapy");

@@ -26,17 +26,18 @@ public sealed class CardLogTests(CdsServiceHost host) : IClassFixture<CdsService
     [Fact]
     public async Task HookCall_NoPatientOrUserIdentifierIsStored()
     {
-        var (hookInstance, _) = await HookCalls.CallAsync(host.Client);
+        var (hookInstance, _) = await HookCalls.CallAsync(host.Client, encounterId: "encounter-of-the-day");
         await FlushAsync();
 
         var rows = await host.CardLogRowsAsync(hookInstance);
         Assert.NotEmpty(rows);
-        // The fixture's patient id, name and user id: not in any column, and not anywhere in the database files.
-        string[] identifiers = ["rls-lowiron-f29", "Raman", "Practitioner/example"];
+        // The fixture's patient id, name, user id and the encounter: not in any column, and not anywhere in the files of
+        // the data folder (database, WAL, spool; the spool's lock file is empty and held open).
+        string[] identifiers = ["rls-lowiron-f29", "Raman", "Practitioner/example", "encounter-of-the-day"];
         foreach (var id in identifiers)
         {
             Assert.DoesNotContain(rows.SelectMany(r => r.Values), v => v is string s && s.Contains(id, StringComparison.Ordinal));
-            foreach (var file in Directory.GetFiles(Path.GetDirectoryName(host.DatabasePath)!))
+            foreach (var file in Directory.GetFiles(Path.GetDirectoryName(host.DatabasePath)!).Where(f => !f.EndsWith(".lock", StringComparison.Ordinal)))
             {
                 var bytes = await ReadSharedAsync(file);
                 Assert.False(bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(id)) >= 0, $"{id} found in {Path.GetFileName(file)}");

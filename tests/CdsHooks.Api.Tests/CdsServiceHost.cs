@@ -28,6 +28,12 @@ public class CdsServiceHost : WebApplicationFactory<Program>
     /// <summary>This host's own SQLite file (a temp dir per host, so parallel test classes never share a store).</summary>
     public string DatabasePath => Path.Combine(_dataDirectory, "cds.db");
 
+    /// <summary>This host's card-log spool file (in its temp dir).</summary>
+    public string SpoolPath => Path.Combine(_dataDirectory, "card-log.spool");
+
+    /// <summary><c>Analytics:PatientKey</c> of every test host: base64 of the bytes 1..32.</summary>
+    public static readonly string TestPatientKey = Convert.ToBase64String([.. Enumerable.Range(1, 32).Select(i => (byte)i)]);
+
     /// <summary>Extra configuration (section:key -> value) for this host.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
 
@@ -47,6 +53,12 @@ public class CdsServiceHost : WebApplicationFactory<Program>
         builder.UseSetting("Security:RequireJwt", "false");
         // Before Settings, so a subclass can point the host at another store (e.g. PostgreSQL).
         builder.UseSetting("Storage:ConnectionString", "Data Source=" + DatabasePath);
+        // Outside Development the lock-out needs a configured key; each host its own spool (never the content root's).
+        builder.UseSetting("Analytics:PatientKey", TestPatientKey);
+        builder.UseSetting("Analytics:CardLogSpoolPath", SpoolPath);
+        // The suite shares two cores with builds: functional tests give the lock-out's lookup a second, so a slow moment
+        // never turns into "fail open"; the fault tests (StoreOutageTests) keep the production bound.
+        builder.UseSetting("Analytics:LockOut:LookupTimeoutMilliseconds", "1000");
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureLogging(l => l.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
         builder.ConfigureServices(services =>

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace CdsHooks.Api.Tests;
 
 /// <summary>The service on a fresh database of the real test PostgreSQL (CDS_TEST_POSTGRES).</summary>
-public sealed class PostgresHost : CdsServiceHost, IAsyncLifetime
+public class PostgresHost : CdsServiceHost, IAsyncLifetime
 {
     public string? ConnectionString { get; private set; }
 

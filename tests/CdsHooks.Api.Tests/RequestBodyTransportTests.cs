@@ -122,7 +122,15 @@ public sealed class RequestBodyTransportTests(RequestRecordingHost host) : IClas
         Assert.Equal(System.Net.HttpStatusCode.OK, ready.StatusCode);
     }
 
-    private string[] ErrorLines() => [.. host.Logs.Lines.Where(l => l.StartsWith("Error", StringComparison.Ordinal) || l.StartsWith("Critical", StringComparison.Ordinal))];
+    private string[] ErrorLines() => [.. host.Logs.Lines.Where(l => (l.StartsWith("Error", StringComparison.Ordinal) || l.StartsWith("Critical", StringComparison.Ordinal))
+        && !l.Contains(KestrelDrainAfterReset, StringComparison.Ordinal))];
+
+    /// <summary>
+    /// Kestrel's own line when a client resets mid-way through a Content-Length body while the application's read is
+    /// pending: its drain after the request finds its inner reader still "reading" (dotnet/aspnetcore#17840, open). It
+    /// comes from the server, after the application has finished; the status and the application's logs are checked.
+    /// </summary>
+    private const string KestrelDrainAfterReset = "automatic draining of the request body failed because the body reader is in an invalid state";
 
     private static void AssertBadRequest(RawResponse response)
     {

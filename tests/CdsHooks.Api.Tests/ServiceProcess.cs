@@ -16,6 +16,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly List<(string Text, TaskCompletionSource<string> Line)> _awaited = [];
+    private string? _spool;
 
     private ServiceProcess(Process process, Uri baseAddress, HttpMessageHandler? handler)
     {
@@ -58,10 +59,14 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         // Unless the environment configures issuers: Production would otherwise require a JWT issuer.
         start.Environment["Security__RequireJwt"] = "false";
+        // Production needs the lock-out's key; each process its own spool (nodes started from one folder share its data/).
+        start.Environment["Analytics__PatientKey"] = CdsServiceHost.TestPatientKey;
+        var spool = Path.Combine(Path.GetTempPath(), "cds-tests", $"spool-{Guid.NewGuid():N}");
+        start.Environment["Analytics__CardLogSpoolPath"] = spool;
         foreach (var (key, value) in environment) start.Environment[key] = value;
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        var node = new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}"), handler);
+        var node = new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}"), handler) { _spool = spool };
         process.OutputDataReceived += (_, e) => node.Append(e.Data);
         process.ErrorDataReceived += (_, e) => node.Append(e.Data);
         process.BeginOutputReadLine();
@@ -95,6 +100,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         Client.Dispose();
         await KillAsync();
         _process.Dispose();
+        if (_spool is not null) File.Delete(_spool);
     }
 
     private async Task WaitUntilReadyAsync()

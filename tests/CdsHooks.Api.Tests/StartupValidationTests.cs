@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text;
+using CdsHooks.Api.Analytics;
+using CdsHooks.Api.LockOut;
 using CdsHooks.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace CdsHooks.Api.Tests;
@@ -23,11 +26,67 @@ public sealed class StartupValidationTests
     [InlineData("Analytics:CardLogLingerMilliseconds", "1001")]
     [InlineData("Analytics:CardLogBatchSize", "0")]
     [InlineData("Analytics:CardLogQueueCapacity", "0")]
+    [InlineData("Analytics:CardLogRetryMaxMilliseconds", "2001")]
+    [InlineData("Analytics:CardLogWriteTimeoutMilliseconds", "10")]
+    [InlineData("Analytics:CardLogSpoolMaxBytes", "1000")]
     public void CardLogSettingOutOfRange_FailsAtBoot_NamingTheKey(string key, string value)
     {
         using var host = new ConfiguredHost((key, value));
         var ex = Assert.ThrowsAny<Exception>(() => host.Client);
         Assert.Contains(key, FindInner<OptionsValidationException>(ex).Message);
+    }
+
+    [Theory]
+    [InlineData("Production")]
+    [InlineData("Testing")]
+    public void PatientKeyMissing_OutsideDevelopmentWithTheLockOutOn_FailsAtBootNamingTheKey(string environment)
+    {
+        using var host = new ConfiguredHost(environment, ("Analytics:PatientKey", null));
+        var ex = Assert.ThrowsAny<Exception>(() => host.Client);
+        var message = FindInner<OptionsValidationException>(ex).Message;
+        Assert.Contains("Analytics:PatientKey is required", message);
+        Assert.Contains("Analytics__LockOut__Enabled=false", message);
+    }
+
+    [Theory]
+    [InlineData("Analytics:PatientKey", "not base64!")]
+    [InlineData("Analytics:PatientKey", "c2hvcnQga2V5")] // base64 of 9 bytes
+    [InlineData("Analytics:LockOut:DefaultDays", "-1")]
+    [InlineData("Analytics:LockOut:Days:iron-therapie", "30")]
+    [InlineData("Analytics:LockOut:Days:iron-therapy", "4000")]
+    [InlineData("Analytics:LockOut:EncounterHours", "1000")]
+    [InlineData("Analytics:LockOut:NoEncounterMinutes", "-5")]
+    [InlineData("Analytics:LockOut:LookupTimeoutMilliseconds", "0")]
+    public void LockOutSettingInvalid_FailsAtBoot_NamingTheKey(string key, string value)
+    {
+        using var host = new ConfiguredHost((key, value));
+        var ex = Assert.ThrowsAny<Exception>(() => host.Client);
+        Assert.Contains(key, FindInner<OptionsValidationException>(ex).Message);
+    }
+
+    [Fact]
+    public async Task PatientKeyMissing_LockOutOff_StartsAndKeepsNoHash()
+    {
+        using var host = new ConfiguredHost("Production", ("Analytics:PatientKey", null), ("Analytics:LockOut:Enabled", "false"));
+        var (hookInstance, cards) = await HookCalls.CallAsync(host.Client, encounterId: "visit-1");
+        await host.Services.GetRequiredService<CardLogWriter>().FlushAsync(CancellationToken.None);
+
+        var rows = await host.CardLogRowsAsync(hookInstance);
+        Assert.Equal(cards.Count, rows.Count);
+        Assert.All(rows, r => Assert.Null(r["patient_key"]));
+        Assert.All(rows, r => Assert.Null(r["encounter_key"]));
+    }
+
+    [Fact]
+    public void PatientKeyMissing_Development_GeneratesOneInTheDataFolderWithALoudWarning()
+    {
+        using var host = new ConfiguredHost("Development", ("Analytics:PatientKey", null));
+        _ = host.Client;
+
+        var file = Path.Combine(Path.GetDirectoryName(host.DatabasePath)!, LockOutExtensions.DevelopmentKeyFile);
+        Assert.Equal(32, Convert.FromBase64String(File.ReadAllText(file)).Length);
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        Assert.Contains(host.Logs.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("Analytics:PatientKey is not set", StringComparison.Ordinal));
     }
 
     [Fact]

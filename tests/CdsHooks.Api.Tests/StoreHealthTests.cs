@@ -59,15 +59,15 @@ public sealed class StoreHealthTests : IDisposable
     public async Task WhenChanged_CompletesAtTheStartAndTheEndOfAnEpisode_NotOnRepeats()
     {
         var start = _health.WhenChanged;
-        _health.ReportSuccess(StoreHealth.CardLog);
+        _health.ReportSuccess(StoreHealth.Feedback);
         Assert.False(start.IsCompleted);
-        _health.ReportFailure(StoreHealth.CardLog, "down");
+        _health.ReportFailure(StoreHealth.Feedback, "down");
         await start.WaitAsync(TimeSpan.FromSeconds(5));
 
         var end = _health.WhenChanged;
-        _health.ReportFailure(StoreHealth.CardLog, "still down");
+        _health.ReportFailure(StoreHealth.Feedback, "still down");
         Assert.False(end.IsCompleted);
-        _health.ReportSuccess(StoreHealth.CardLog);
+        _health.ReportSuccess(StoreHealth.Feedback);
         await end.WaitAsync(TimeSpan.FromSeconds(5));
     }
 

@@ -522,13 +522,13 @@ public sealed class CardBuilderTests
             s.Lab(Analyte.Ferritin) is { } f ? f.Comparator + f.Value : null,
             s.Lab(Analyte.Tsat) is { } t ? t.Comparator + t.Value : null,
             anxiety: s.Anxiety,
-            skipped: ["ferritin (2276-4) 2026-10-11: unit 'U/mL' not recognised, value 45 not used"],
+            skipped: ["ferritin (2276-4) 2026-10-11: unit 'U/mL' cannot be read as ng/mL, value 45 not used"],
             gaps: [Gap(DataArea.CrpHemoglobin)],
             medications: [.. s.Medications]);
 
         var detail = Only(withGaps, hook).Detail!;
 
-        Assert.Contains("Not used: ferritin (2276-4) 2026-10-11: unit 'U/mL' not recognised, value 45 not used.", detail, StringComparison.Ordinal);
+        Assert.Contains("Not used: ferritin (2276-4) 2026-10-11: unit 'U/mL' cannot be read as ng/mL, value 45 not used.", detail, StringComparison.Ordinal);
         Assert.Contains("Not available from the EHR: CRP and hemoglobin results.", detail, StringComparison.Ordinal);
     }
 

@@ -178,10 +178,10 @@ public sealed class SnapshotBuilderTests
     }
 
     [Theory]
-    [InlineData(FerritinLoinc, "mg/dL", "ferritin (2276-4)", "unit 'mg/dL' not recognised, value 40 not used")]
-    [InlineData(FerritinLoinc, "U/mL", "ferritin (2276-4)", "unit 'U/mL' not recognised")]
-    [InlineData(TsatLoinc, "1", "tsat (2502-3)", "unit '1' not recognised")]
-    [InlineData(FerritinLoinc, null, "ferritin (2276-4)", "unit '(none)' not recognised")]
+    [InlineData(FerritinLoinc, "mg/dL", "ferritin (2276-4)", "unit 'mg/dL' cannot be read as ng/mL, value 40 not used")]
+    [InlineData(FerritinLoinc, "U/mL", "ferritin (2276-4)", "unit 'U/mL' cannot be read as ng/mL")]
+    [InlineData(TsatLoinc, "1", "tsat (2502-3)", "unit '1' cannot be read as %")]
+    [InlineData(FerritinLoinc, null, "ferritin (2276-4)", "no unit given")]
     public void Build_UnknownUnit_SkippedWithReason(string loinc, string? unit, string label, string reason)
     {
         var obs = Lab(loinc, 40, unit);
@@ -658,7 +658,7 @@ public sealed class SnapshotBuilderTests
         var s = FixtureSnapshot("patient-view-ferritin-unknown-unit.json");
 
         Assert.Null(s.Lab(Analyte.Ferritin));
-        Assert.Contains("unit 'U/mL' not recognised", Assert.Single(s.Skipped));
+        Assert.Contains("unit 'U/mL' cannot be read as ng/mL", Assert.Single(s.Skipped));
     }
 
     [Fact]

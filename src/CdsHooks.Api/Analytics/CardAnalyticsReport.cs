@@ -9,7 +9,7 @@ public sealed class CardAnalyticsReport
     public required DateTimeOffset From { get; init; }
     /// <summary>End of the range, exclusive.</summary>
     public required DateTimeOffset To { get; init; }
-    /// <summary>One entry per service and card kind with any card issued or any feedback in the range.</summary>
+    /// <summary>One entry per service and card kind with any card issued, held back or reported on in the range.</summary>
     public required List<CardKindStatistics> Cards { get; init; }
     /// <summary>Feedback on card uuids this store never logged (issued by another node with its own store, or before the log existed).</summary>
     public required FeedbackCounts UnmatchedFeedback { get; init; }
@@ -28,6 +28,10 @@ public sealed class CardKindStatistics
     public long Overridden { get; set; }
     /// <summary>accepted / (accepted + overridden), rounded to 4 places; 0 when there is no feedback. Ignored cards are never reported (spec), so issued is not the denominator.</summary>
     public double AcceptanceRate { get; set; }
+    /// <summary>Cards of this kind held back because a card of the kind was overridden for the patient within its lock-out (by time held back).</summary>
+    public long LockOuts { get; set; }
+    /// <summary>Reminders of this kind held back because one was already shown for the patient in the encounter (by time held back).</summary>
+    public long RepeatsWithheld { get; set; }
     /// <summary>The most frequent override reasons (distinct cards), most frequent first.</summary>
     public List<OverrideReasonCount> TopOverrideReasons { get; init; } = [];
 

@@ -1,9 +1,8 @@
 namespace CdsHooks.Api.Analytics;
 
 /// <summary>
-/// Lock-outs applied per card kind (a card kind not shown again after an override). The seam for the lock-out store:
-/// its implementation replaces <see cref="LockOutsNotRecorded"/> in <see cref="AnalyticsExtensions.AddCardAnalytics"/>,
-/// and the report and dashboard then show the figures (the page's column is already there).
+/// Lock-outs applied per card kind (a card kind not shown again after an override): <see cref="Storage.LockOutCountQuery"/>
+/// reads them from the card log's withheld cards; <see cref="LockOutsNotRecorded"/> is for a store that keeps none.
 /// </summary>
 public interface ILockOutStatistics
 {
@@ -14,7 +13,7 @@ public interface ILockOutStatistics
     Task<IReadOnlyDictionary<string, long>?> CountByCardKindAsync(DateTimeOffset from, DateTimeOffset to, string? serviceId, CancellationToken cancellationToken);
 }
 
-/// <summary>This build records no lock-outs: the report says so and the dashboard shows "not recorded".</summary>
+/// <summary>No lock-outs recorded: the report says so and the dashboard shows "not recorded".</summary>
 public sealed class LockOutsNotRecorded : ILockOutStatistics
 {
     public Task<IReadOnlyDictionary<string, long>?> CountByCardKindAsync(DateTimeOffset from, DateTimeOffset to, string? serviceId, CancellationToken cancellationToken) =>

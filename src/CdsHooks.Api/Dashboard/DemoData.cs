@@ -70,9 +70,9 @@ public static partial class DemoData
 
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         var started = DateTimeOffset.UtcNow;
-        var (cards, reports) = await WriteAsync(services, Profiles(kinds), now.AddDays(-7 * weeks), now, scale, new Random(seed));
+        var (cards, lockOuts, reports) = await WriteAsync(database, services.GetRequiredService<FeedbackStore>(), Profiles(kinds), now.AddDays(-7 * weeks), now, scale, new Random(seed));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Wrote {cards:N0} cards and {reports:N0} feedback reports ({kinds} card kinds, {weeks} weeks up to {now:yyyy-MM-dd}) to {database.Location} in {(DateTimeOffset.UtcNow - started).TotalSeconds:0.0} s."));
+            $"Wrote {cards:N0} cards, {lockOuts:N0} lock-outs and {reports:N0} feedback reports ({kinds} card kinds, {weeks} weeks up to {now:yyyy-MM-dd}) to {database.Location} in {(DateTimeOffset.UtcNow - started).TotalSeconds:0.0} s."));
         Console.WriteLine("Start the service with the same settings and open /dashboard (e.g. http://localhost:8080/dashboard).");
         return 0;
     }
@@ -88,13 +88,12 @@ public static partial class DemoData
         }
     }
 
-    private static async Task<(long Cards, long Reports)> WriteAsync(IServiceProvider services, IEnumerable<KindProfile> profiles, DateTimeOffset from, DateTimeOffset to, double scale, Random random)
+    private static async Task<(long Cards, long LockOuts, long Reports)> WriteAsync(CdsDatabase database, FeedbackStore feedback, IEnumerable<KindProfile> profiles, DateTimeOffset from, DateTimeOffset to, double scale, Random random)
     {
-        var store = services.GetRequiredService<CardLogStore>();
-        var feedback = services.GetRequiredService<FeedbackStore>();
-        var cards = new List<IssuedCard>(5000);
+        await using var store = new CardLogStore(database);
+        var cards = new List<CardLogRecord>(5000);
         var reports = new Dictionary<string, List<FeedbackReport>>(StringComparer.Ordinal);
-        long cardCount = 0, reportCount = 0;
+        long cardCount = 0, reportCount = 0, lockOutCount = 0;
         var totalDays = Math.Max(1, (to - from).TotalDays);
 
         foreach (var p in profiles)
@@ -129,6 +128,14 @@ public static partial class DemoData
                             (string Code, string Display, double Weight)? reason = p.Reasons.Length == 0 || random.NextDouble() < 0.15 ? null : p.Reasons[Pick(random, p.Reasons.Select(r => r.Weight))];
                             report = new FeedbackReport(card.CardUuid, FeedbackOutcome.Overridden, at, [],
                                 reason is null ? null : new OverrideCode(ReasonSystem, reason.Value.Code, reason.Value.Display));
+                            // The same patient seen again within the lock-out: the kind is held back once or twice.
+                            for (var seen = random.NextDouble() < 0.5 ? 1 + random.Next(2) : 0; seen > 0; seen--)
+                            {
+                                var heldBack = at.AddDays(1 + random.NextDouble() * 20);
+                                if (heldBack >= to) break;
+                                cards.Add(new WithheldCard(NewUuid(random), service, p.Kind, WithholdReason.LockOut, heldBack));
+                                lockOutCount++;
+                            }
                         }
                         if (!reports.TryGetValue(service, out var list)) reports[service] = list = [];
                         list.Add(report);
@@ -140,11 +147,10 @@ public static partial class DemoData
         }
         cardCount += await FlushCardsAsync(store, cards);
         reportCount += await FlushReportsAsync(feedback, reports, to);
-        await store.CloseAsync();
-        return (cardCount, reportCount);
+        return (cardCount - lockOutCount, lockOutCount, reportCount);
     }
 
-    private static async Task<int> FlushCardsAsync(CardLogStore store, List<IssuedCard> cards)
+    private static async Task<int> FlushCardsAsync(CardLogStore store, List<CardLogRecord> cards)
     {
         if (cards.Count == 0) return 0;
         var written = await store.AppendAsync(cards, CancellationToken.None);

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using CdsHooks.Api.Analytics;
 using CdsHooks.Api.Explain;
+using CdsHooks.Api.LockOut;
+using CdsHooks.Api.Security;
 using CdsHooks.Api.Telemetry;
 using CdsHooks.Fhir;
 using CdsHooks.Protocol;
@@ -35,6 +37,7 @@ public static partial class ServiceApi
         CdsServiceCatalog catalog,
         PatientDataGatherer gatherer,
         RlsAdvisor advisor,
+        CardLockOut lockOut,
         ICardLog cardLog,
         ExplainLinks explainLinks,
         TimeProvider clock,
@@ -86,13 +89,21 @@ public static partial class ServiceApi
             // What was read cannot tell whether the patient has RLS (the rest of the conditions or medications): 412.
             return PreconditionFailed(logger, advice.Unresolved.Select(g => (g.Key ?? "prefetch", g.Code, g.Diagnostics ?? g.Why)));
         }
-        var cards = advice.Cards;
-        // Queued, not written: the response does not wait for the store (unless the log's queue is full).
+        // Held back: kinds overridden for this patient within their lock-out, reminders already shown in this encounter
+        // (never a card about a draft order). One bounded store lookup; the cards are shown if it fails.
+        CardSelection selection;
+        using (var lookup = CdsTelemetry.Source.StartActivity(CdsTelemetry.LockOutSpan))
+        {
+            selection = await lockOut.SelectAsync(service.Id, request.HookInstance!, http.HttpContext.GetCdsClient(), context.PatientId, context.EncounterId, advice.Cards, cancellationToken);
+            lookup?.SetTag(CdsTelemetry.CardsWithheld, selection.Withheld.Count);
+        }
+        // Queued, never awaited: the response does not wait for the store.
         using (var enqueue = CdsTelemetry.Source.StartActivity(CdsTelemetry.CardLogEnqueueSpan))
         {
-            enqueue?.SetTag(CdsTelemetry.CardCount, cards.Count);
-            await cardLog.RecordAsync(service.Id, request.HookInstance!, cards, cancellationToken);
+            enqueue?.SetTag(CdsTelemetry.CardCount, selection.Shown.Count + selection.Withheld.Count);
+            cardLog.Record(service.Id, request.HookInstance!, selection);
         }
+        var cards = selection.Shown;
         if (logger.IsEnabled(LogLevel.Information)) // the topic list is built only when it will be written
         {
             LogAnswered(logger, cards.Count, string.Join(",", cards.Select(c => c.Source.Topic?.Code)), Stopwatch.GetElapsedTime(started).TotalMilliseconds);

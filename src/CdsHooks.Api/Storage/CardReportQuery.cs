@@ -67,6 +67,8 @@ public sealed class CardReportQuery(CdsDatabase database, ILockOutStatistics loc
             outcomes.Into(Kind, Week, topReasons);
 
             var lockOutCounts = await lockOuts.CountByCardKindAsync(from, to, serviceId, cancellationToken);
+            // A kind that was only held back in the period still has a row (issued 0, its lock-outs).
+            foreach (var kind in lockOutCounts?.Keys ?? Enumerable.Empty<string>()) Kind(kind);
             foreach (var k in kinds.Values)
             {
                 k.AcceptanceRate = CardKindReport.Rate(k.Accepted, k.Overridden);

@@ -5,8 +5,8 @@ using CdsHooks.Api.Analytics;
 namespace CdsHooks.Api.Storage;
 
 /// <summary>
-/// Counts per service and card kind over [from, to): cards issued (by issue time) and cards with feedback (by
-/// <c>outcomeTimestamp</c>), joined on the card uuid. Feedback on cards missing from the log is counted apart.
+/// Counts per service and card kind over [from, to): cards issued (by issue time), cards held back by the lock-out (by
+/// the time they were held back) and cards with feedback (by <c>outcomeTimestamp</c>), joined on the card uuid. Feedback on cards missing from the log is counted apart.
 /// </summary>
 public sealed class CardStatisticsQuery(CdsDatabase database)
 {
@@ -15,6 +15,13 @@ public sealed class CardStatisticsQuery(CdsDatabase database)
         FROM card_log
         WHERE issued_at >= @from AND issued_at < @to
         GROUP BY service_id, card_kind
+        """;
+
+    private const string Withheld = """
+        SELECT service_id, card_kind, reason, COUNT(*)
+        FROM card_withheld
+        WHERE withheld_at >= @from AND withheld_at < @to
+        GROUP BY service_id, card_kind, reason
         """;
 
     private const string Outcomes = """
@@ -49,6 +56,12 @@ public sealed class CardStatisticsQuery(CdsDatabase database)
                 : groups[(r.GetString(0), r.GetString(1))] = new CardKindStatistics { ServiceId = r.GetString(0), CardKind = r.GetString(1) };
 
         await ReadAsync(connection, Issued, from, to, r => Group(r).Issued = Count(r, 2), cancellationToken);
+        await ReadAsync(connection, Withheld, from, to, r =>
+        {
+            var g = Group(r);
+            if (r.GetString(2) == WithheldCard.Code(WithholdReason.LockOut)) g.LockOuts = Count(r, 3);
+            else g.RepeatsWithheld = Count(r, 3);
+        }, cancellationToken);
         await ReadAsync(connection, Outcomes, from, to, r =>
         {
             var g = Group(r);

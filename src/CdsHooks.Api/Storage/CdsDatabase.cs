@@ -16,6 +16,12 @@ public abstract class CdsDatabase : IAsyncDisposable
     /// <summary>Where the data is, for logs (a file or host/database; never a password).</summary>
     public abstract string Location { get; }
 
+    /// <summary>
+    /// True when the provider's "async" calls run synchronously (SQLite): a caller that must bound how long it waits
+    /// runs them on the thread pool; with a truly asynchronous provider that hop is only overhead.
+    /// </summary>
+    public virtual bool BlocksOnAsyncCalls => false;
+
     public abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
     /// <summary>
@@ -52,6 +58,15 @@ public abstract class CdsDatabase : IAsyncDisposable
     /// </summary>
     public virtual Task<DbConnection> OpenBulkWriterAsync(CancellationToken cancellationToken) => OpenAsync(cancellationToken);
 
+    /// <summary>A connection for a short read on the hook's path (the lock-out lookup): no per-connection set-up it does not need.</summary>
+    public virtual Task<DbConnection> OpenReaderAsync(CancellationToken cancellationToken) => OpenAsync(cancellationToken);
+
+    /// <summary>
+    /// Called before each read on a connection the caller keeps open (the lock-out's lookups), as
+    /// <see cref="EnterWriterAsync"/> is before each write: where a store may delay or refuse a read. Nothing here.
+    /// </summary>
+    protected internal virtual ValueTask EnterReaderAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
     /// <summary>Serialises writers where the engine allows one at a time (SQLite) so they queue here, not in busy retries.</summary>
     protected virtual ValueTask<IDisposable?> EnterWriterAsync(CancellationToken cancellationToken) => ValueTask.FromResult<IDisposable?>(null);
 
@@ -83,10 +98,7 @@ public sealed class SqliteCdsDatabase : CdsDatabase
     public SqliteCdsDatabase(string connectionString, string contentRoot)
     {
         var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true };
-        if (!Path.IsPathRooted(builder.DataSource) && !builder.DataSource.StartsWith(':'))
-        {
-            builder.DataSource = Path.GetFullPath(Path.Combine(contentRoot, builder.DataSource));
-        }
+        builder.DataSource = ResolveDataSource(builder.DataSource, contentRoot);
         if (Path.GetDirectoryName(builder.DataSource) is { Length: > 0 } folder) Directory.CreateDirectory(folder);
         _connectionString = builder.ToString();
         _bulkConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString();
@@ -94,6 +106,12 @@ public sealed class SqliteCdsDatabase : CdsDatabase
     }
 
     public override string Provider => StorageOptions.Sqlite;
+
+    public override bool BlocksOnAsyncCalls => true;
+
+    /// <summary>The file a Data Source names: a relative path is taken from the content root; <c>:memory:</c> stays as it is.</summary>
+    public static string ResolveDataSource(string dataSource, string contentRoot) =>
+        Path.IsPathRooted(dataSource) || dataSource.StartsWith(':') ? dataSource : Path.GetFullPath(Path.Combine(contentRoot, dataSource));
 
     public override string Location { get; }
 
@@ -105,6 +123,22 @@ public sealed class SqliteCdsDatabase : CdsDatabase
     // Not pooled: a connection relaxed to NORMAL must never go back to the pool, where a feedback write could get it.
     public override Task<DbConnection> OpenBulkWriterAsync(CancellationToken cancellationToken) =>
         OpenAsync(_bulkConnectionString, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;", cancellationToken);
+
+    // WAL is kept by the file and synchronous matters only to writers: a pooled connection as it is serves a read.
+    public override async Task<DbConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
 
     private static async Task<DbConnection> OpenAsync(string connectionString, string pragmas, CancellationToken cancellationToken)
     {

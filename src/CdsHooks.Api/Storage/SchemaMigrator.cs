@@ -37,11 +37,27 @@ public sealed partial class SchemaMigrator(CdsDatabase database, ILogger<SchemaM
             CREATE INDEX ix_feedback_outcome_at ON feedback (outcome_at);
             CREATE INDEX ix_feedback_card_uuid ON feedback (card_uuid);
             """),
-        // The dashboard's step (branch dashboard), kept apart from any other step added meanwhile: renumber on merge.
+        // The dashboard: which suggestion a clinician took, and weekly counts by kind read from an index alone.
         (2, "dashboard: suggestion keys in the card log, covering index for weekly counts", """
             ALTER TABLE card_log ADD COLUMN suggestion_keys TEXT NULL;
             CREATE INDEX ix_card_log_issued_kind ON card_log (issued_at, card_kind, service_id);
             DROP INDEX ix_card_log_issued_at;
+            """),
+        // Lock-out after override and one reminder per encounter (README "Relevant, not repeated"): keyed hashes of
+        // the patient and encounter, never the ids; the partial index serves the one lookup a hook call makes.
+        (3, "card log patient and encounter keys, withheld cards", """
+            ALTER TABLE card_log ADD COLUMN patient_key TEXT NULL;
+            ALTER TABLE card_log ADD COLUMN encounter_key TEXT NULL;
+            ALTER TABLE card_log ADD COLUMN about_draft_order SMALLINT NOT NULL DEFAULT 0;
+            CREATE INDEX ix_card_log_patient ON card_log (patient_key, card_kind, issued_at) WHERE patient_key IS NOT NULL;
+            CREATE TABLE card_withheld (
+                card_uuid   TEXT   NOT NULL PRIMARY KEY,
+                service_id  TEXT   NOT NULL,
+                card_kind   TEXT   NOT NULL,
+                reason      TEXT   NOT NULL,
+                withheld_at BIGINT NOT NULL
+            );
+            CREATE INDEX ix_card_withheld_at ON card_withheld (withheld_at);
             """),
     ];
 

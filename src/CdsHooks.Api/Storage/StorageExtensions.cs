@@ -28,10 +28,11 @@ public static class StorageExtensions
         });
         services.AddMetrics();
         services.AddSingleton<StoreHealth>();
+        // Local files (card-log spool, development patient key): the SQLite file's folder, or <content root>/data.
+        services.AddSingleton(sp => DataFolder.For(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<IHostEnvironment>().ContentRootPath));
         // Registered before the card log writer, so the schema exists before anything is written.
         services.AddHostedService<SchemaMigrator>();
         services.AddSingleton<FeedbackStore>();
-        services.AddSingleton<CardLogStore>();
         services.AddSingleton<CardStatisticsQuery>();
         var health = services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"], timeout: HealthCheckTimeout);
 

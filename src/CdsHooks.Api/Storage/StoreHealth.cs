@@ -23,9 +23,6 @@ public sealed partial class StoreHealth
     /// <summary>Feedback writes (<see cref="FeedbackStore"/>).</summary>
     public const string Feedback = "feedback";
 
-    /// <summary>Card-log writes (the card-log writer).</summary>
-    public const string CardLog = "card-log";
-
     /// <summary>Redis (the jti replay store and the readiness probe).</summary>
     public const string Redis = "redis";
 

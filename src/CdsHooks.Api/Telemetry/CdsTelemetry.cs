@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CdsHooks.Api.Analytics;
+using CdsHooks.Api.LockOut;
 using CdsHooks.Api.Security;
 using CdsHooks.Api.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,17 +20,8 @@ namespace CdsHooks.Api.Telemetry;
 /// </summary>
 public static class CdsTelemetry
 {
-    /// <summary>The spans of a hook call: authentication, FHIR reads, rules, card-log enqueue, feedback writes.</summary>
+    /// <summary>The spans of a hook call: authentication, FHIR reads, rules, lock-out lookup, card-log enqueue, feedback writes.</summary>
     public const string ActivitySourceName = "CdsHooks.Api";
-
-    /// <summary>
-    /// Seam for the card-log writer: spans it starts on an <see cref="ActivitySource"/> of this name (one per batch
-    /// written, say <c>cds.card_log.write</c>) are exported with the rest. Nothing in this build starts them.
-    /// </summary>
-    public const string CardLogActivitySourceName = "CdsHooks.CardLog";
-
-    /// <summary>The lock-out helper's meter, named here by agreement (its code lives elsewhere).</summary>
-    public const string LockOutMeterName = "CdsHooks.LockOut";
 
     /// <summary>The service name when <c>OTEL_SERVICE_NAME</c> is not set.</summary>
     public const string DefaultServiceName = "rls-iron-cds";
@@ -38,7 +30,7 @@ public static class CdsTelemetry
 
     /// <summary>Every meter of the service: its own and those of the card log, the stores, security and lock-outs.</summary>
     public static readonly IReadOnlyList<string> MeterNames =
-        [CdsMetrics.MeterName, CdsClientAuthenticationMiddleware.MeterName, CardLogWriter.MeterName, StoreHealth.MeterName, LockOutMeterName];
+        [CdsMetrics.MeterName, CdsClientAuthenticationMiddleware.MeterName, CardLogWriter.MeterName, StoreHealth.MeterName, CardLockOut.MeterName];
 
     public static readonly ActivitySource Source = new(ActivitySourceName);
 
@@ -46,6 +38,7 @@ public static class CdsTelemetry
     public const string AuthenticateSpan = "cds.authenticate";
     public const string FhirReadSpan = "fhir.read";
     public const string RulesSpan = "cds.rules";
+    public const string LockOutSpan = "cds.lock_out.select";
     public const string CardLogEnqueueSpan = "cds.card_log.enqueue";
     public const string FeedbackStoreSpan = "cds.feedback.store";
 
@@ -55,6 +48,7 @@ public static class CdsTelemetry
     public const string HookInstance = "cds.hook_instance";
     public const string CardCount = "cds.cards.count";
     public const string CardKinds = "cds.cards.kinds";
+    public const string CardsWithheld = "cds.cards.withheld";
     public const string CardKind = "cds.card.kind";
     public const string PreconditionReasons = "cds.precondition.reasons";
     public const string PreconditionReason = "cds.precondition.reason";
@@ -104,7 +98,7 @@ public static class CdsTelemetry
             // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, read after the default name, win over it.
             .ConfigureResource(r => r.AddService(DefaultServiceName).AddEnvironmentVariableDetector())
             .WithTracing(t => t
-                .AddSource(ActivitySourceName, CardLogActivitySourceName)
+                .AddSource(ActivitySourceName)
                 // Probes would be most of the spans and say nothing.
                 .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase))
                 .AddHttpClientInstrumentation()

@@ -39,7 +39,7 @@ public sealed class IronTherapyCard(RlsKnowledge knowledge) : CardWriter(knowled
         {
             md.Append(T("inProgress", ("medication", Md(iron.Name)), ("origin", OriginText(iron)))).Append("\n\n");
         }
-        if (c.Pregnant) md.Append(T("pregnancy", ("pregnancy", Md(s.Pregnancy.Evidence)))).Append("\n\n");
+        if (c.Pregnant) md.Append(T("pregnancy", ("pregnancy", s.Pregnancy.Weeks))).Append("\n\n");
         if (c.Dialysis) md.Append(T("dialysis")).Append("\n\n");
         if (c.CauseHemoglobin is { } hb) md.Append(T("cause", ("labs", $"hemoglobin {Value(hb)}, ferritin {Value(f.Ferritin)}"))).Append("\n\n");
         if (c.TsatWhileOnIron) md.Append(T("tsatOnIron")).Append("\n\n");

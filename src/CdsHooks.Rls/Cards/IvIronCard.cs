@@ -21,7 +21,7 @@ public sealed class IvIronCard(RlsKnowledge knowledge) : CardWriter(knowledge, C
         if (offered.Count > 0) md.Append(' ').Append(T("suggested", ("options", string.Join("; or ", offered.Select(o => o.Product.Recommendation)))));
         md.Append("\n\n");
         if (f.OralIronOrder is { } oral) md.Append(T("oralOrder", ("medication", Md(oral.Name)))).Append("\n\n");
-        if (f.Context.Pregnant) md.Append(T("pregnancy", ("pregnancy", Md(s.Pregnancy.Evidence)))).Append("\n\n");
+        if (f.Context.Pregnant) md.Append(T("pregnancy", ("pregnancy", s.Pregnancy.Weeks))).Append("\n\n");
         if (f.Context.Dialysis) md.Append(T("dialysis")).Append("\n\n");
         AppendNotSuggested(md, f.Options);
         AppendBasis(md, s, f.Evidence);

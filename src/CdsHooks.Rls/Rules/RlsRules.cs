@@ -414,9 +414,10 @@ public sealed class RlsRules(RlsKnowledge knowledge)
 
         if (s.Pregnancy.State == PregnancyState.Pregnant)
         {
-            if (s.Pregnancy.WeeksHigh is { } high && high < t.SecondTrimesterFromWeeks) Add(_firstTrimester, s.Pregnancy.Evidence);
-            else if (s.Pregnancy.WeeksLow is { } lowWeeks && lowWeeks >= t.SecondTrimesterFromWeeks) Add(_laterPregnancy, s.Pregnancy.Evidence);
-            else Add(_trimesterUnknown, s.Pregnancy.Evidence);
+            // The detail is the gestational age; the card's basis lists the evidence it comes from.
+            if (s.Pregnancy.WeeksHigh is { } high && high < t.SecondTrimesterFromWeeks) Add(_firstTrimester, s.Pregnancy.Weeks);
+            else if (s.Pregnancy.WeeksLow is { } lowWeeks && lowWeeks >= t.SecondTrimesterFromWeeks) Add(_laterPregnancy, s.Pregnancy.Weeks);
+            else Add(_trimesterUnknown, s.Pregnancy.Weeks);
         }
 
         foreach (var a in s.Allergies)

@@ -137,6 +137,15 @@ public enum PregnancyState
 public sealed record PregnancyFact(PregnancyState State, decimal? WeeksLow, decimal? WeeksHigh, string Evidence)
 {
     public static PregnancyFact None { get; } = new(PregnancyState.NotKnownPregnant, null, null, "none recorded");
+
+    /// <summary>The gestational age in a few words: "about 10 weeks", "at least 14 weeks", "weeks not known".</summary>
+    public string Weeks => (WeeksLow, WeeksHigh) switch
+    {
+        ({ } low, { } high) when high - low <= 2 => $"about {Math.Round((low + high) / 2):0} weeks",
+        ({ } low, { } high) => $"{Math.Floor(low):0} to {Math.Ceiling(high):0} weeks",
+        ({ } low, null) when low > 0 => $"at least {Math.Floor(low):0} weeks",
+        _ => "weeks not known",
+    };
 }
 
 /// <summary>

@@ -145,7 +145,9 @@ public sealed class SnapshotBuilder(RlsKnowledge knowledge)
                 // A second chance for the human-readable unit when the coded one is unknown.
                 if (q.Unit is null || q.Unit == unit || !knowledge.TryConvert(analyte.Value, q.Unit, q.Value.Value, out value))
                 {
-                    skipped.Add($"{Label(analyte.Value, loinc)} {Date(when.Value)}: unit '{unit ?? "(none)"}' not recognised, value {q.Value} not used");
+                    skipped.Add(string.IsNullOrWhiteSpace(unit)
+                        ? $"{Label(analyte.Value, loinc)} {Date(when.Value)}: no unit given, value {q.Value} not used"
+                        : $"{Label(analyte.Value, loinc)} {Date(when.Value)}: unit '{unit}' cannot be read as {knowledge.CanonicalUnit(analyte.Value)}, value {q.Value} not used");
                     continue;
                 }
                 unit = q.Unit;

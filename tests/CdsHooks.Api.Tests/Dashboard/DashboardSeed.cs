@@ -16,6 +16,8 @@ namespace CdsHooks.Api.Tests.Dashboard;
 /// <item>iron-studies (patient-view): 12 cards on 2026-07-01, before the default period, with no suggestion key
 /// recorded (named "#1"); 6 accepted.</item>
 /// <item>one accepted report (order-select, 2026-11-20) on a card the log never saw.</item>
+/// <item>held back: iron-therapy 3 lock-outs in the period (and 1 on 2026-07-01, before it), 2 repeated reminders
+/// (not lock-outs); ssri-caution none; iv-iron-caution 1 lock-out in the period and no card issued.</item>
 /// </list>
 /// </summary>
 public static class DashboardSeed
@@ -27,7 +29,7 @@ public static class DashboardSeed
         var database = services.GetRequiredService<CdsDatabase>();
         var feedback = services.GetRequiredService<FeedbackStore>();
         await using var cardLog = new CardLogStore(database);
-        var cards = new List<IssuedCard>();
+        var cards = new List<CardLogRecord>();
         var reports = new Dictionary<string, List<FeedbackReport>>();
         void Report(string service, FeedbackReport report)
         {
@@ -73,12 +75,20 @@ public static class DashboardSeed
         // Feedback on a card this store never logged (another node's): counted apart.
         Report("rls-iron-order-select", new FeedbackReport(Guid.NewGuid().ToString(), FeedbackOutcome.Accepted, friday, [Guid.NewGuid().ToString()], null));
 
+        for (var i = 0; i < 3; i++) cards.Add(Withheld("rls-iron-order-select", "iron-therapy", WithholdReason.LockOut, friday.AddDays(-i)));
+        cards.Add(Withheld("rls-iron-order-select", "iron-therapy", WithholdReason.LockOut, july));
+        for (var i = 0; i < 2; i++) cards.Add(Withheld("rls-iron-patient-view", "iron-therapy", WithholdReason.Repeat, friday.AddHours(-i)));
+        cards.Add(Withheld("rls-iron-order-select", "iv-iron-caution", WithholdReason.LockOut, tenth));
+
         await cardLog.AppendAsync(cards, CancellationToken.None);
         foreach (var (service, list) in reports) await feedback.SaveAsync(service, list, friday, CancellationToken.None);
     }
 
     private static IssuedCard Card(string service, string kind, DateTimeOffset at, params string[] keys) =>
         new(Guid.NewGuid().ToString(), service, kind, Guid.NewGuid().ToString(), at, [.. keys.Select(_ => Guid.NewGuid().ToString())]) { SuggestionKeys = keys };
+
+    private static WithheldCard Withheld(string service, string kind, WithholdReason reason, DateTimeOffset at) =>
+        new(Guid.NewGuid().ToString(), service, kind, reason, at);
 
     private static FeedbackReport Accepted(IssuedCard card, int suggestion, DateTimeOffset at) =>
         new(card.CardUuid, FeedbackOutcome.Accepted, at.AddMinutes(2), [card.SuggestionUuids[suggestion]], null);

@@ -117,18 +117,23 @@ public sealed class DashboardTests(DashboardHost host) : IClassFixture<Dashboard
         var report = await client.ReportAsync(await client.SignInAsync());
 
         Assert.Equal("2026-08-23T12:00:00+00:00", report.GetProperty("from").GetString());
-        Assert.False(report.GetProperty("lockOutsRecorded").GetBoolean());
+        Assert.True(report.GetProperty("lockOutsRecorded").GetBoolean());
         var weeks = report.GetProperty("weeks").EnumerateArray().Select(w => w.GetString()).ToList();
         Assert.Equal("2026-08-17", weeks[0]);
         Assert.Equal("2026-11-16", weeks[^1]);
-        Assert.Equal(["iron-therapy", "ssri-caution"], report.GetProperty("cardKinds").EnumerateArray().Select(k => k.GetProperty("cardKind").GetString()));
+        // iv-iron-caution was only held back in the period: a row with nothing issued and its lock-out.
+        Assert.Equal(["iron-therapy", "ssri-caution", "iv-iron-caution"], report.GetProperty("cardKinds").EnumerateArray().Select(k => k.GetProperty("cardKind").GetString()));
+        var held = Kind(report, "iv-iron-caution");
+        Assert.Equal(0, held.GetProperty("issued").GetInt64());
+        Assert.Equal(1, held.GetProperty("lockOuts").GetInt64());
 
         var therapy = Kind(report, "iron-therapy");
         Assert.Equal(55, therapy.GetProperty("issued").GetInt64());
         Assert.Equal(19, therapy.GetProperty("accepted").GetInt64());
         Assert.Equal(8, therapy.GetProperty("overridden").GetInt64());
         Assert.Equal(0.7037, therapy.GetProperty("acceptanceRate").GetDouble());
-        Assert.False(therapy.TryGetProperty("lockOuts", out _));
+        // Lock-outs in the period only; reminders held back as repeats in an encounter are not lock-outs.
+        Assert.Equal(3, therapy.GetProperty("lockOuts").GetInt64());
         var lastWeek = therapy.GetProperty("weekly").EnumerateArray().Last();
         Assert.Equal("2026-11-16", lastWeek.GetProperty("week").GetString());
         Assert.Equal(1, lastWeek.GetProperty("issued").GetInt64());
@@ -140,6 +145,7 @@ public sealed class DashboardTests(DashboardHost host) : IClassFixture<Dashboard
 
         var ssri = Kind(report, "ssri-caution");
         Assert.Equal(20, ssri.GetProperty("issued").GetInt64());
+        Assert.Equal(0, ssri.GetProperty("lockOuts").GetInt64());
         Assert.Equal(0.3889, ssri.GetProperty("acceptanceRate").GetDouble());
         Assert.Equal([("remove", 5L), ("iron-studies", 2L)], Suggestions(ssri));
         Assert.Equal(["benefit-outweighs-risk", "tolerated-before"], ssri.GetProperty("overrideReasons").EnumerateArray().Select(r => r.GetProperty("code").GetString()));
@@ -161,6 +167,7 @@ public sealed class DashboardTests(DashboardHost host) : IClassFixture<Dashboard
         Assert.Equal(6, studies.GetProperty("accepted").GetInt64());
         // No key recorded for these cards: the suggestion is named by its position.
         Assert.Equal([("#1", 6L)], Suggestions(studies));
+        Assert.Equal(4, Kind(longer, "iron-therapy").GetProperty("lockOuts").GetInt64());
 
         var sign = await client.ReportAsync(cookie, "?service=rls-iron-order-sign");
         Assert.Equal("rls-iron-order-sign", sign.GetProperty("serviceId").GetString());
@@ -203,8 +210,9 @@ public sealed class DashboardTests(DashboardHost host) : IClassFixture<Dashboard
         Assert.Equal("card-kinds_2026-08-24_2026-11-21.csv", response.Content.Headers.ContentDisposition?.FileNameStar ?? response.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
         var lines = (await response.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("card_kind,service,issued,accepted,overridden,acceptance_rate,lock_outs", lines[0]);
-        Assert.Equal("iron-therapy,all,55,19,8,0.7037,", lines[1]);
-        Assert.Equal("ssri-caution,all,20,7,11,0.3889,", lines[2]);
+        Assert.Equal("iron-therapy,all,55,19,8,0.7037,3", lines[1]);
+        Assert.Equal("ssri-caution,all,20,7,11,0.3889,0", lines[2]);
+        Assert.Equal("iv-iron-caution,all,0,0,0,,1", lines[3]);
     }
 
     [Fact]
@@ -221,7 +229,8 @@ public sealed class DashboardTests(DashboardHost host) : IClassFixture<Dashboard
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain(" style=", html, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("<td data-field=\"issued\" data-value=\"55\">55</td>", html, StringComparison.Ordinal);
-        Assert.Contains("not recorded", html, StringComparison.Ordinal);
+        Assert.Contains("<td data-field=\"lockOuts\" data-value=\"3\">3</td>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("not recorded", html, StringComparison.Ordinal);
 
         using var css = await client.GetAsync(DashboardPage.Stylesheet);
         Assert.Equal("text/css", css.Content.Headers.ContentType?.MediaType);
