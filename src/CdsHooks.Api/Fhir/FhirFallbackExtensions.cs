@@ -31,6 +31,7 @@ public static class FhirFallbackExtensions
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             })
             .AddHttpMessageHandler<FhirResilienceHandler>()
+            .AddHttpMessageHandler(sp => new Telemetry.FhirAttemptTelemetry(sp.GetRequiredService<Telemetry.CdsMetrics>())) // innermost: each attempt
             // The default HttpClient logs carry URLs, and FHIR URLs carry patient ids; the fallback logs hosts only.
             .RemoveAllLoggers();
         services.AddSingleton<IPrefetchFallback, FhirPrefetchFallback>();

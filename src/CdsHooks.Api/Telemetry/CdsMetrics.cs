@@ -24,6 +24,7 @@ public sealed class CdsMetrics
     private readonly Counter<long> _preconditionFailed;
     private readonly Counter<long> _feedback;
     private readonly Counter<long> _fhirReads;
+    private readonly Counter<long> _fhirAttempts;
 
     public CdsMetrics(IMeterFactory meters)
     {
@@ -37,6 +38,8 @@ public sealed class CdsMetrics
         _feedback = meter.CreateCounter<long>("cds.feedback.outcomes", "{report}",
             "Feedback reports acknowledged (stored, or already stored), by service and outcome: accepted or overridden.");
         _fhirReads = meter.CreateCounter<long>("cds.fhir.reads", "{read}", "FHIR reads and searches (pages included), by resource type and outcome.");
+        _fhirAttempts = meter.CreateCounter<long>("cds.fhir.attempts", "{attempt}",
+            "HTTP attempts of FHIR reads (retries included), by server host, attempt number and HTTP status or error type.");
     }
 
     public bool HookCallsObserved => _hookDuration.Enabled || _cardsIssued.Enabled || _preconditionFailed.Enabled;
@@ -63,6 +66,17 @@ public sealed class CdsMetrics
         {
             _feedback.Add(1, new KeyValuePair<string, object?>(CdsTelemetry.ServiceId, serviceId), new KeyValuePair<string, object?>(CdsTelemetry.FeedbackOutcome, report.OutcomeCode));
         }
+    }
+
+    public bool FhirAttemptsObserved => _fhirAttempts.Enabled;
+
+    public void FhirAttempt(string serverAddress, int attempt, int? status, string? errorType)
+    {
+        if (!_fhirAttempts.Enabled) return;
+        var tags = new TagList { { CdsTelemetry.ServerAddress, serverAddress }, { CdsTelemetry.FhirAttempt, attempt } };
+        if (status is { } s) tags.Add(CdsTelemetry.HttpStatus, s);
+        if (errorType is not null) tags.Add(CdsTelemetry.ErrorType, errorType);
+        _fhirAttempts.Add(1, tags);
     }
 
     public void FhirRead(string resourceType, string outcome) =>

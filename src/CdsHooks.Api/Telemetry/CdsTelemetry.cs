@@ -62,6 +62,7 @@ public static class CdsTelemetry
     public const string FhirInteraction = "fhir.interaction";
     public const string FhirOutcome = "fhir.outcome";
     public const string FhirAttempts = "fhir.attempts";
+    public const string FhirAttempt = "fhir.attempt";
     public const string ServerAddress = "server.address";
     public const string ServerPort = "server.port";
     public const string HttpStatus = "http.response.status_code";

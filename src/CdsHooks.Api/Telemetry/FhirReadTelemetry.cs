@@ -4,9 +4,10 @@ using CdsHooks.Fhir;
 namespace CdsHooks.Api.Telemetry;
 
 /// <summary>
-/// The <c>fhir.read</c> span of one GET to the EHR's FHIR server (each HTTP attempt below it is an HttpClient span):
-/// the server's authority, the resource type, read or search, the HTTP status, the attempts the resilience pipeline
-/// made and the outcome. Never the URL: its path and query hold the patient id and the search values.
+/// The <c>fhir.read</c> span of one GET to the EHR's FHIR server (each HTTP attempt below it is an HttpClient span,
+/// counted by <see cref="FhirAttemptTelemetry"/>): the server's authority, the resource type, read or search, the HTTP
+/// status, the attempts the resilience pipeline made and the outcome. Never the URL: its path and query hold the
+/// patient id and the search values.
 /// </summary>
 public static class FhirReadTelemetry
 {
@@ -56,13 +57,8 @@ public static class FhirReadTelemetry
         _ => "failed",
     };
 
-    /// <summary>Counts an HTTP attempt on the read's span; called by the resilience handler before each one.</summary>
-    public static void AttemptStarted()
-    {
-        if (Activity.Current is { IsAllDataRequested: true } span && ReferenceEquals(span.Source, CdsTelemetry.Source)
-            && span.OperationName == CdsTelemetry.FhirReadSpan)
-        {
-            span.SetTag(CdsTelemetry.FhirAttempts, span.GetTagItem(CdsTelemetry.FhirAttempts) is int n ? n + 1 : 1);
-        }
-    }
+    /// <summary>The <c>fhir.read</c> span an HTTP attempt runs under, when one is being recorded.</summary>
+    public static Activity? CurrentRead() =>
+        Activity.Current is { IsAllDataRequested: true } span && ReferenceEquals(span.Source, CdsTelemetry.Source)
+            && span.OperationName == CdsTelemetry.FhirReadSpan ? span : null;
 }
