@@ -27,7 +27,7 @@ public static partial class ServiceApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .Produces<OperationOutcome>(StatusCodes.Status412PreconditionFailed, "application/fhir+json")
-            .AddEndpointFilter<HookCallTelemetry>();
+            .WithHookCallTelemetry(app.ServiceProvider);
         return group;
     }
 

@@ -89,6 +89,15 @@ public static class CdsTelemetry
     }
 
     /// <summary>
+    /// Observes the hook endpoint (<see cref="HookCallTelemetry"/>) when a telemetry provider is configured, and adds
+    /// nothing otherwise: an endpoint filter, even one that returns at once, makes each call box its arguments.
+    /// </summary>
+    public static RouteHandlerBuilder WithHookCallTelemetry(this RouteHandlerBuilder endpoint, IServiceProvider services) =>
+        services.GetService<TracerProvider>() is null && services.GetService<MeterProvider>() is null
+            ? endpoint
+            : endpoint.AddEndpointFilter<HookCallTelemetry>();
+
+    /// <summary>
     /// The providers without an exporter: which sources, meters and instrumentations, the resource, the redaction.
     /// <see cref="AddCdsTelemetry"/> adds OTLP to it; a test host adds an in-memory exporter instead.
     /// </summary>

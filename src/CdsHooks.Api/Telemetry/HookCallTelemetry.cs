@@ -10,7 +10,8 @@ namespace CdsHooks.Api.Telemetry;
 /// Observes each call of <c>POST /cds-services/{id}</c> from outside its handler, by the answer it returns: the
 /// request's server span (the hook call's span, parent of the authentication, FHIR read, rules and card-log spans)
 /// gets the service, hook, card count and card kinds or the 412 reasons; <c>cds.hook.duration</c>,
-/// <c>cds.cards.issued</c> and <c>cds.hook.precondition_failed</c> are recorded. With telemetry off it is one check.
+/// <c>cds.cards.issued</c> and <c>cds.hook.precondition_failed</c> are recorded. With telemetry off the endpoint has no
+/// such filter (<see cref="CdsTelemetry.WithHookCallTelemetry"/>).
 /// </summary>
 public sealed class HookCallTelemetry(CdsServiceCatalog catalog, CdsMetrics metrics) : IEndpointFilter
 {
