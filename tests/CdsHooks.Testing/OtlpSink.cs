@@ -16,7 +16,7 @@ public sealed record OtlpExport(string Path, string? ContentType, int Length, by
 /// <summary>
 /// A stand-in OpenTelemetry collector on loopback: accepts OTLP/HTTP protobuf POSTs at <c>/v1/traces</c>,
 /// <c>/v1/metrics</c> and <c>/v1/logs</c>, answers each with an empty export response (200) and counts them. It
-/// keeps the bodies only when asked (a test reading what left the service); the load benchmark's sink drops them.
+/// keeps the bodies only when asked (a test reading what left the service).
 /// </summary>
 public sealed class OtlpSink : IAsyncDisposable
 {

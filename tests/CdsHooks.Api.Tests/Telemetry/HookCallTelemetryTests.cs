@@ -25,6 +25,7 @@ public sealed class TelemetryFallbackHost : FhirFallbackHost
 /// Issue 13 item 2 over a real socket: the spans and metrics of a hook call that reads its data from the stub FHIR
 /// server, of a 412 and of feedback; and that nothing exported holds the patient id, the access token or a query value.
 /// </summary>
+[Collection(TelemetryCollection.Name)]
 public sealed class HookCallTelemetryTests : IClassFixture<TelemetryFallbackHost>
 {
     private const string Fixture = HookCalls.ZoloftLowIron;
@@ -108,11 +109,9 @@ public sealed class HookCallTelemetryTests : IClassFixture<TelemetryFallbackHost
         TelemetryCapture.FlushMetrics(_host.Services);
         var telemetry = _host.Telemetry;
 
-        var duration = Assert.Single(telemetry.Points("cds.hook.duration"), p =>
-            TelemetryCapture.Tag(p, "cds.service.id") == Service && TelemetryCapture.Tag(p, "http.response.status_code") == "200");
-        Assert.Equal("order-select", TelemetryCapture.Tag(duration, "cds.hook"));
-        Assert.True(duration.GetHistogramCount() >= 1);
-        Assert.True(duration.GetHistogramSum() > 0);
+        Assert.Contains(telemetry.Points("cds.hook.duration"), p =>
+            TelemetryCapture.Tag(p, "cds.service.id") == Service && TelemetryCapture.Tag(p, "http.response.status_code") == "200"
+            && TelemetryCapture.Tag(p, "cds.hook") == "order-select" && p.GetHistogramCount() >= 1 && p.GetHistogramSum() > 0);
         foreach (var kind in topics)
         {
             Assert.Contains(telemetry.Points("cds.cards.issued"), p => TelemetryCapture.Tag(p, "cds.card.kind") == kind && p.GetSumLong() >= 1);
@@ -153,6 +152,49 @@ public sealed class HookCallTelemetryTests : IClassFixture<TelemetryFallbackHost
             TelemetryCapture.Tag(p, "cds.service.id") == Service && TelemetryCapture.Tag(p, "cds.precondition.reason") == "login" && p.GetSumLong() >= 1);
         Assert.Contains(_host.Telemetry.Points("cds.fhir.reads"), p => TelemetryCapture.Tag(p, "fhir.outcome") == "unauthorized");
         Assert.Contains(_host.Telemetry.Points("cds.hook.duration"), p => TelemetryCapture.Tag(p, "http.response.status_code") == "412");
+    }
+
+    [Fact]
+    public async Task FhirServerFailsOnce_ReadSpanCountsBothAttemptsAndEachAttemptIsCounted()
+    {
+        _host.Fhir.Inject(new FhirFault(FhirFaultKind.ServiceUnavailable) { ResourceType = "Condition", Times = 1 });
+
+        var (answer, server, spans) = await CallAsync(FallbackRequests.WithoutPrefetch(Fixture, _host.Fhir.BaseUrl));
+
+        Assert.True(answer.Status == HttpStatusCode.OK, answer.ToString());
+        // The retried read is one fhir.read span: two attempts, the second one's status, outcome ok.
+        var retried = Assert.Single(Children(spans, server, "fhir.read"), r => Equals(r.GetTagItem("fhir.attempts"), 2));
+        Assert.Equal("Condition", retried.GetTagItem("fhir.resource_type"));
+        Assert.Equal("ok", retried.GetTagItem("fhir.outcome"));
+        Assert.Equal(200, retried.GetTagItem("http.response.status_code"));
+        var attempts = spans.Where(s => s.ParentSpanId == retried.SpanId && s.Kind == ActivityKind.Client).OrderBy(s => s.StartTimeUtc).ToList();
+        Assert.Equal([503, 200], attempts.Select(a => Convert.ToInt32(a.GetTagItem("http.response.status_code"), System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.All(Children(spans, server, "fhir.read").Where(r => r != retried), r => Assert.Equal(1, r.GetTagItem("fhir.attempts")));
+
+        TelemetryCapture.FlushMetrics(_host.Services);
+        var points = _host.Telemetry.Points("cds.fhir.attempts");
+        Assert.Contains(points, p => TelemetryCapture.Tag(p, "fhir.attempt") == "1" && TelemetryCapture.Tag(p, "http.response.status_code") == "503"
+            && TelemetryCapture.Tag(p, "server.address") == "127.0.0.1" && p.GetSumLong() >= 1);
+        Assert.Contains(points, p => TelemetryCapture.Tag(p, "fhir.attempt") == "2" && TelemetryCapture.Tag(p, "http.response.status_code") == "200" && p.GetSumLong() >= 1);
+    }
+
+    [Fact]
+    public async Task ReminderAgainInTheEncounter_LockOutSpanAndWithheldCounted()
+    {
+        var request = HookCalls.Request(patientId: "telemetry-" + Guid.NewGuid().ToString("N")[..12], encounterId: "visit-1");
+        var first = await HookCalls.CallAsync(_host.Client, request);
+        Assert.Contains(first, c => c.Source.Topic?.Code == "iron-therapy");
+        request["hookInstance"] = Guid.NewGuid().ToString();
+
+        var (answer, server, spans) = await CallAsync(request.ToJsonString());
+
+        Assert.True(answer.Status == HttpStatusCode.OK, answer.ToString());
+        Assert.DoesNotContain("iron-therapy", CardAssertions.Topics(CardAssertions.AssertConformantResponse(answer.Body)));
+        var lookup = Assert.Single(Children(spans, server, "cds.lock_out.select"));
+        Assert.True((int)lookup.GetTagItem("cds.cards.withheld")! >= 1);
+        TelemetryCapture.FlushMetrics(_host.Services);
+        Assert.Contains(_host.Telemetry.Points("cds.lock_out.withheld"), p =>
+            TelemetryCapture.Tag(p, "reason") == "repeat" && TelemetryCapture.Tag(p, "card_kind") == "iron-therapy" && p.GetSumLong() >= 1);
     }
 
     [Fact]

@@ -29,6 +29,7 @@ public sealed class OtlpExportHost(Uri endpoint, string serviceName) : FhirFallb
 /// collector (a sink on loopback) under <c>OTEL_SERVICE_NAME</c>, and the bytes on the wire hold neither the patient
 /// id nor the access token; without it no provider exists.
 /// </summary>
+[Collection(TelemetryCollection.Name)]
 public sealed class OtlpExportTests(OtlpSinkFixture sink) : IClassFixture<OtlpSinkFixture>
 {
     [Fact]

@@ -13,6 +13,16 @@ using OpenTelemetry.Trace;
 namespace CdsHooks.Api.Tests.Telemetry;
 
 /// <summary>
+/// The telemetry tests run alone, one host at a time: OpenTelemetry's listeners are process-wide, and one provider's
+/// request filter (<see cref="TelemetryCapture.TraceOnlyThisHost"/>) unsamples the requests of every other host.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TelemetryCollection
+{
+    public const string Name = "Telemetry";
+}
+
+/// <summary>
 /// The service's telemetry pipeline (<see cref="CdsTelemetry.AddCdsTelemetryPipeline"/>) with in-memory exporters
 /// instead of OTLP, registered through a test host's service configuration. Spans are exported as each one ends;
 /// metrics when <see cref="FlushMetrics"/> forces a collection. OpenTelemetry listens process-wide, so spans of
@@ -63,9 +73,13 @@ public sealed class TelemetryCapture
     public Task<Activity> ServerSpanAsync(ActivityTraceId traceId, int port) =>
         Spans.WaitForAsync(s => s.TraceId == traceId && s.Kind == ActivityKind.Server && Equals(s.GetTagItem("server.port"), port), TimeSpan.FromSeconds(10));
 
-    /// <summary>The points of a metric in its latest export (cumulative: everything recorded so far).</summary>
+    /// <summary>
+    /// The points of a metric in every export so far (cumulative, so a point recorded once is in each later export).
+    /// Every export, not the last: the provider listens to each meter of that name in the process (every test host
+    /// has its own), so one export can hold several streams of one name, most of them another host's.
+    /// </summary>
     public IReadOnlyList<MetricPoint> Points(string metricName) =>
-        Metrics.LastOrDefault(m => m.Name == metricName) is { } snapshot ? snapshot.MetricPoints : [];
+        [.. Metrics.Where(m => m.Name == metricName).SelectMany(m => m.MetricPoints)];
 
     public static string? Tag(MetricPoint point, string key)
     {
