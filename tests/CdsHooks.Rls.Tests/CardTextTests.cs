@@ -1,4 +1,5 @@
 using CdsHooks.Fhir;
+using CdsHooks.Protocol;
 using CdsHooks.Rls.Cards;
 using CdsHooks.Rls.Knowledge;
 using CdsHooks.Rls.Snapshot;

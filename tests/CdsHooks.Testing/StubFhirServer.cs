@@ -60,6 +60,8 @@ public sealed record FhirFault(FhirFaultKind Kind)
     public int Times { get; init; } = int.MaxValue;
     public TimeSpan Delay { get; init; }
     public int? RetryAfterSeconds { get; init; }
+    /// <summary>Retry-After as an HTTP-date (RFC 9110 §10.2.3) instead of seconds, for 429 and 503.</summary>
+    public DateTimeOffset? RetryAfterDate { get; init; }
     public int Status { get; init; } = 200;
     public Uri? Target { get; init; }
     public int Entries { get; init; } = 5_000; // about 1.4 MB
@@ -244,11 +246,12 @@ public sealed class StubFhirServer : IAsyncDisposable
         switch (fault.Kind)
         {
             case FhirFaultKind.TooManyRequests:
-                response.Headers.RetryAfter = (fault.RetryAfterSeconds ?? 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                response.Headers.RetryAfter = fault.RetryAfterDate?.ToString("R") ?? (fault.RetryAfterSeconds ?? 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await WriteOutcomeAsync(http, 429, "throttled", "Too many requests");
                 return true;
             case FhirFaultKind.ServiceUnavailable:
-                if (fault.RetryAfterSeconds is { } s) response.Headers.RetryAfter = s.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (fault.RetryAfterDate is { } d) response.Headers.RetryAfter = d.ToString("R");
+                else if (fault.RetryAfterSeconds is { } s) response.Headers.RetryAfter = s.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await WriteOutcomeAsync(http, 503, "transient", "Service unavailable");
                 return true;
             case FhirFaultKind.ServerError:

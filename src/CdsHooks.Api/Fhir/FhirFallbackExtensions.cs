@@ -1,14 +1,16 @@
 using System.Net;
 using CdsHooks.Api.Services;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
+using Polly.Telemetry;
 
 namespace CdsHooks.Api.Fhir;
 
 public static class FhirFallbackExtensions
 {
     /// <summary>
-    /// Reading prefetch gaps from the EHR's FHIR server: options (validated at boot), the allowlist, the per-server
-    /// resilience pipelines and the HttpClient they wrap.
+    /// Reading prefetch gaps from the EHR's FHIR server: options (validated at boot), the allowlist, and the HttpClient
+    /// with its resilience pipeline per server authority (Microsoft.Extensions.Http.Resilience).
     /// </summary>
     public static IServiceCollection AddFhirFallback(this IServiceCollection services, IConfiguration configuration)
     {
@@ -19,8 +21,6 @@ public static class FhirFallbackExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<FhirOptions>, FhirOptionsValidator>();
         services.AddSingleton<FhirServerAllowlist>();
-        services.AddSingleton<FhirResiliencePipelines>();
-        services.AddTransient<FhirResilienceHandler>();
         services.AddHttpClient(FhirPrefetchFallback.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan) // the deadline governs
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
@@ -30,10 +30,13 @@ public static class FhirFallbackExtensions
                 AutomaticDecompression = DecompressionMethods.All,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             })
-            .AddHttpMessageHandler<FhirResilienceHandler>()
-            .AddHttpMessageHandler(sp => new Telemetry.FhirAttemptTelemetry(sp.GetRequiredService<Telemetry.CdsMetrics>())) // innermost: each attempt
             // The default HttpClient logs carry URLs, and FHIR URLs carry patient ids; the fallback logs hosts only.
-            .RemoveAllLoggers();
+            .RemoveAllLoggers()
+            .AddResilienceHandler(FhirResiliencePipeline.Name, (builder, context) => FhirResiliencePipeline.Configure(builder, context.GetOptions<FhirOptions>()))
+            .SelectPipelineByAuthority();
+        // Added last, so innermost (below the resilience pipeline): it sees each HTTP attempt.
+        services.AddHttpClient(FhirPrefetchFallback.HttpClientName).AddHttpMessageHandler(sp => new Telemetry.FhirAttemptTelemetry(sp.GetRequiredService<Telemetry.CdsMetrics>()));
+        services.Configure<TelemetryOptions>(o => o.SeverityProvider = FhirResiliencePipeline.Severity);
         services.AddSingleton<IPrefetchFallback, FhirPrefetchFallback>();
         return services;
     }

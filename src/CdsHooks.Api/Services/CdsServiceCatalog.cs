@@ -1,7 +1,6 @@
 using System.Collections.Frozen;
 using CdsHooks.Protocol;
 using CdsHooks.Rls.Knowledge;
-using CdsHooks.Rls.Snapshot;
 
 namespace CdsHooks.Api.Services;
 

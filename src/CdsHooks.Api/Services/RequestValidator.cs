@@ -58,12 +58,12 @@ public static class RequestValidator
         else if (!IsSafeId(context.PatientId)) Add("context.patientId", "'context.patientId' must be a FHIR id.");
         if (string.IsNullOrWhiteSpace(context.UserId)) Add("context.userId", "'context.userId' is required.");
 
-        if (service.Kind is Rls.Snapshot.HookKind.OrderSelect or Rls.Snapshot.HookKind.OrderSign && context.DraftOrders is null)
+        if (service.Kind is HookKind.OrderSelect or HookKind.OrderSign && context.DraftOrders is null)
         {
             Add("context.draftOrders", $"'context.draftOrders' (a Bundle) is required for {service.Hook}.");
         }
 
-        if (service.Kind == Rls.Snapshot.HookKind.OrderSelect)
+        if (service.Kind == HookKind.OrderSelect)
         {
             if (context.Selections is null || context.Selections.Count == 0)
             {

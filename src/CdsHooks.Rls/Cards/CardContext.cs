@@ -1,4 +1,4 @@
-using CdsHooks.Rls.Snapshot;
+using CdsHooks.Protocol;
 
 namespace CdsHooks.Rls.Cards;
 

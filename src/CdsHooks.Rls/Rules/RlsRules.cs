@@ -1,3 +1,4 @@
+using CdsHooks.Protocol;
 using CdsHooks.Rls.Knowledge;
 using CdsHooks.Rls.Snapshot;
 

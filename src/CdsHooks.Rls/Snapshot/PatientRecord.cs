@@ -3,13 +3,6 @@ using CdsHooks.Rls.Knowledge;
 
 namespace CdsHooks.Rls.Snapshot;
 
-public enum HookKind
-{
-    PatientView,
-    OrderSelect,
-    OrderSign,
-}
-
 /// <summary>
 /// Data the service could not read for an area: none of it (<see cref="Partial"/> false) or only part of it (a later
 /// page failed). <see cref="Why"/> is short and for clinicians ("the FHIR server failed (503)"); <see cref="Key"/> (the

@@ -1,4 +1,5 @@
 using CdsHooks.Api.Storage;
+using CdsHooks.Api.Tests.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CdsHooks.Api.Tests.Dashboard;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using CdsHooks.Api.Dashboard;
 using CdsHooks.Api.Storage;
+using CdsHooks.Api.Tests.Storage;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 

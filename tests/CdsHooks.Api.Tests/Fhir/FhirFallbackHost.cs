@@ -61,6 +61,13 @@ public class FhirFallbackHost : CdsServiceHost, IAsyncLifetime
         var json = await response.Content.ReadAsStringAsync();
         return new HookAnswer(response.StatusCode, json, Stopwatch.GetElapsedTime(started));
     }
+
+    /// <summary>The service's own FHIR HttpClient (its handlers and resilience pipelines), for calls a hook would not make.</summary>
+    public HttpClient CreateFhirClient()
+    {
+        _ = Client; // the host starts on first use
+        return Services.GetRequiredService<IHttpClientFactory>().CreateClient(CdsHooks.Api.Fhir.FhirPrefetchFallback.HttpClientName);
+    }
 }
 
 /// <summary>The same host with a manual clock: Polly's waits and circuit breaks move only when the test advances it.</summary>
@@ -69,6 +76,20 @@ public class ManualClockFhirHost : FhirFallbackHost
     public ManualTimeProvider ManualClock { get; } = new();
 
     protected override void ConfigureTestServices(IServiceCollection services) => services.AddSingleton<TimeProvider>(ManualClock);
+
+    /// <summary>
+    /// Once a timer of <paramref name="due"/> waits, moves the clock to 1 ms before it: the call still waits and the stub
+    /// has had <paramref name="requestsSoFar"/> requests. Then the last millisecond, and the call's result.
+    /// </summary>
+    public async Task<T> CompletesExactlyAfterAsync<T>(TimeSpan due, Task<T> call, int requestsSoFar)
+    {
+        await ManualClock.WaitForTimerAsync(d => d == due, TimeSpan.FromSeconds(10));
+        ManualClock.Advance(due - TimeSpan.FromMilliseconds(1));
+        Assert.False(call.IsCompleted);
+        Assert.Equal(requestsSoFar, Fhir.Requests.Count);
+        ManualClock.Advance(TimeSpan.FromMilliseconds(1));
+        return await call.WaitAsync(TimeSpan.FromSeconds(10));
+    }
 }
 
 public sealed record HookAnswer(HttpStatusCode Status, string Body, TimeSpan Elapsed)

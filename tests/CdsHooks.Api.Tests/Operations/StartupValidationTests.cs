@@ -6,7 +6,7 @@ using CdsHooks.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Operations;
 
 /// <summary>A bad configuration stops the service at boot with a message naming the key, never at the first request.</summary>
 [Collection(BootFailureCollection.Name)]

@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CdsHooks.Testing;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Services;
 
 /// <summary>Bad input gets a specific 4xx with a body naming the problem; never a 500.</summary>
 public sealed class RequestValidationTests(CdsServiceHost host) : IClassFixture<CdsServiceHost>

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using StackExchange.Redis;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Storage;
 
 /// <summary>The shared store-health signal: one log line per episode, every failure counted, readiness' view of it.</summary>
 public sealed class StoreHealthTests : IDisposable

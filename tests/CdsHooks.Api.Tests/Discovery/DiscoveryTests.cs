@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Discovery;
 
 public sealed class DiscoveryTests(CdsServiceHost host) : IClassFixture<CdsServiceHost>
 {

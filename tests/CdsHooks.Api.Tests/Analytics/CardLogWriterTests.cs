@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Analytics;
 
 /// <summary>
 /// The card log's queue, batch writer and spool, against a real SQLite file whose connections a test can hold back (a

@@ -1,7 +1,7 @@
 using CdsHooks.Api.Analytics;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Analytics;
 
 /// <summary>Every card a hook call answers with is logged, so feedback can be joined to what was shown.</summary>
 public sealed class CardLogTests(CdsServiceHost host) : IClassFixture<CdsServiceHost>

@@ -4,10 +4,12 @@ using System.Diagnostics.Metrics;
 using CdsHooks.Api.Analytics;
 using CdsHooks.Api.LockOut;
 using CdsHooks.Api.Storage;
+using CdsHooks.Api.Tests.Analytics;
+using CdsHooks.Api.Tests.LockOut;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Storage;
 
 /// <summary>
 /// The service on SQLite behind <see cref="GatedDatabase"/>, so a test can make the store hang or fail while hook calls

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CdsHooks.Testing;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Operations;
 
 /// <summary>
 /// What the console shows for a hook call, from the built service as a process: the simple one-line format of

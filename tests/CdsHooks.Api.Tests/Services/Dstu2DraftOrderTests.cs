@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CdsHooks.Testing;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Services;
 
 /// <summary>
 /// Draft orders as an EHR on FHIR DSTU2 sends them — and as the CDS Hooks Sandbox sends them whenever its FHIR

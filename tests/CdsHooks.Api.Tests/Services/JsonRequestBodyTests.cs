@@ -5,7 +5,7 @@ using CdsHooks.Api.Services;
 using CdsHooks.Protocol;
 using CdsHooks.Testing;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Services;
 
 public class JsonRequestBodyTests
 {

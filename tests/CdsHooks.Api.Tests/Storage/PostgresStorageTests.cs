@@ -1,10 +1,11 @@
 using System.Net;
 using CdsHooks.Api.Analytics;
 using CdsHooks.Api.Storage;
+using CdsHooks.Api.Tests.Feedback;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Storage;
 
 /// <summary>The service on a fresh database of the real test PostgreSQL (CDS_TEST_POSTGRES).</summary>
 public class PostgresHost : CdsServiceHost, IAsyncLifetime

@@ -6,12 +6,14 @@ using System.Text.Json.Nodes;
 using CdsHooks.Api.Analytics;
 using CdsHooks.Api.LockOut;
 using CdsHooks.Api.Security;
+using CdsHooks.Api.Tests.Feedback;
 using CdsHooks.Api.Tests.Security;
+using CdsHooks.Api.Tests.Storage;
 using CdsHooks.Protocol;
 using CdsHooks.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.LockOut;
 
 /// <summary>
 /// SQLite host for the lock-out tests: the card log waits up to 1 s before writing, so a test can post its override

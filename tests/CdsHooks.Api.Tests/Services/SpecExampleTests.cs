@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using CdsHooks.Testing;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Services;
 
 /// <summary>
 /// HL7's own hook examples and what the CDS Hooks Sandbox really sends (../shared/spec-examples) are accepted:

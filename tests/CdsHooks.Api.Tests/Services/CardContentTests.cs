@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using CdsHooks.Testing;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Services;
 
 /// <summary>
 /// What a clinician reads and what an EHR files, checked on every card of every fixture (issue 11 items 1 and 4):

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using CdsHooks.Testing;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Operations;
 
 public sealed class OperationsTests(CdsServiceHost host) : IClassFixture<CdsServiceHost>
 {

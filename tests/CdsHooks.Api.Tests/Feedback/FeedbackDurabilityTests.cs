@@ -4,7 +4,7 @@ using System.Text;
 using CdsHooks.Api.Storage;
 using Xunit.Abstractions;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Feedback;
 
 /// <summary>
 /// Acknowledged feedback survives SIGKILL: writers post feedback continuously to the real service process, which is

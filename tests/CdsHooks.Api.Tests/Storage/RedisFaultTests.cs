@@ -6,10 +6,11 @@ using System.Text;
 using System.Text.Json;
 using CdsHooks.Api.Security;
 using CdsHooks.Api.Storage;
+using CdsHooks.Api.Tests.Feedback;
 using CdsHooks.Api.Tests.Security;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Storage;
 
 /// <summary>
 /// A node that requires client JWTs and keeps their jti in a redis-server of its own (<see cref="RedisServerProcess"/>),
@@ -67,14 +68,14 @@ public sealed class RedisFaultHost : CdsServiceHost, IAsyncLifetime
         return (response.StatusCode, report.RootElement.GetProperty("checks").GetProperty("redis").Clone(), elapsed);
     }
 
-    /// <summary>Waits (on <see cref="Storage.StoreHealth.WhenChanged"/>, no polling) until Redis is no longer failing.</summary>
+    /// <summary>Waits (on <see cref="CdsHooks.Api.Storage.StoreHealth.WhenChanged"/>, no polling) until Redis is no longer failing.</summary>
     public async Task RedisRecoveredAsync(TimeSpan within)
     {
         using var deadline = new CancellationTokenSource(within);
-        while (StoreHealth.IsFailing(Storage.StoreHealth.Redis))
+        while (StoreHealth.IsFailing(CdsHooks.Api.Storage.StoreHealth.Redis))
         {
             var changed = StoreHealth.WhenChanged;
-            if (!StoreHealth.IsFailing(Storage.StoreHealth.Redis)) break;
+            if (!StoreHealth.IsFailing(CdsHooks.Api.Storage.StoreHealth.Redis)) break;
             await changed.WaitAsync(deadline.Token);
         }
     }

@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Services;
 
 /// <summary>Every fixture request in fhir-fixtures/scenarios.json, POSTed over HTTP, answers with exactly the expected cards.</summary>
 public sealed class ScenarioTests(CdsServiceHost host) : IClassFixture<CdsServiceHost>

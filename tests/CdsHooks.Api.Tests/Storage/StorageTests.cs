@@ -1,13 +1,14 @@
 using System.Net;
 using System.Text;
 using CdsHooks.Api.Storage;
+using CdsHooks.Api.Tests.Feedback;
 using CdsHooks.Protocol;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Storage;
 
 /// <summary>Storage configuration, schema migration and the embedded SQLite store.</summary>
 [Collection(BootFailureCollection.Name)]

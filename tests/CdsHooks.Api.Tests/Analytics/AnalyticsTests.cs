@@ -1,9 +1,10 @@
 using System.Net;
 using System.Text.Json;
 using CdsHooks.Api.Analytics;
+using CdsHooks.Api.Tests.Feedback;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Analytics;
 
 /// <summary><c>GET /analytics/cards</c>: feedback joined to the card log, per service and card kind.</summary>
 public sealed class AnalyticsTests(CdsServiceHost host) : IClassFixture<CdsServiceHost>

@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CdsHooks.Testing;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Feedback;
 
 /// <summary><c>POST /cds-services/{id}/feedback</c> over real HTTP: precise 400s, durable and idempotent storage.</summary>
 public sealed class FeedbackTests(CdsServiceHost host) : IClassFixture<CdsServiceHost>

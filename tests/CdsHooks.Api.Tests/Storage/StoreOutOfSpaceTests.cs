@@ -4,9 +4,10 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CdsHooks.Api.Storage;
+using CdsHooks.Api.Tests.Feedback;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Storage;
 
 /// <summary>
 /// A host whose SQLite file a test can fill up: while <see cref="PageLimitedDatabase.Full"/> is set, every connection

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Services;
 
 /// <summary>
 /// The open service with one outermost middleware that records how every request ended (its final status), keyed by

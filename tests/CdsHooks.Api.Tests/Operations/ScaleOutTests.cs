@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using CdsHooks.Api.Tests.Feedback;
 using CdsHooks.Api.Tests.Security;
 using Xunit.Abstractions;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Operations;
 
 /// <summary>
 /// Two service processes on different ports, sharing only the real PostgreSQL and Redis, behave as one: feedback

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Api.Tests.Storage;
 
 /// <summary>The jti replay store in the real test Redis (CDS_TEST_REDIS): one answer for every node.</summary>
 public sealed class RedisJtiReplayStoreTests
