@@ -7,6 +7,7 @@ using CdsHooks.Api.Operations;
 using CdsHooks.Api.Security;
 using CdsHooks.Api.Services;
 using CdsHooks.Api.Storage;
+using CdsHooks.Api.Telemetry;
 using CdsHooks.Rls.Knowledge;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -25,6 +26,8 @@ builder.Services.AddCardAnalytics(builder.Configuration);
 builder.Services.AddDashboard(builder.Configuration);
 // CDS client JWTs, CORS, body and rate limits (Security:*, Cors:*, Limits:*; validated at boot).
 builder.Services.AddCdsClientSecurity(builder.Configuration, builder.Environment);
+// Traces and metrics over OpenTelemetry, exported with OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (off otherwise).
+builder.Services.AddCdsTelemetry(builder.Configuration);
 // OpenAPI document at /openapi/v1.json.
 builder.Services.AddOpenApi();
 

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using CdsHooks.Api.Services;
 using CdsHooks.Api.Storage;
+using CdsHooks.Api.Telemetry;
 using CdsHooks.Protocol;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -33,6 +34,7 @@ public static partial class FeedbackApi
         HttpRequest http,
         CdsServiceCatalog catalog,
         FeedbackStore store,
+        CdsMetrics metrics,
         TimeProvider clock,
         ILogger<FeedbackStore> logger,
         CancellationToken cancellationToken)
@@ -50,14 +52,20 @@ public static partial class FeedbackApi
             return TypedResults.ValidationProblem(errors, title: "Invalid feedback");
         }
 
+        using var span = CdsTelemetry.Source.StartActivity(CdsTelemetry.FeedbackStoreSpan);
+        span?.SetTag(CdsTelemetry.ServiceId, service.Id);
+        span?.SetTag(CdsTelemetry.FeedbackReports, reports.Count);
         try
         {
             var saved = await store.SaveAsync(service.Id, reports, clock.GetUtcNow(), cancellationToken);
+            span?.SetTag(CdsTelemetry.FeedbackStored, saved.Stored);
+            metrics.FeedbackAcknowledged(service.Id, reports);
             LogStored(logger, service.Id, saved.Stored, saved.AlreadyStored);
             return TypedResults.Ok();
         }
         catch (Exception ex) when (ex is DbException or TimeoutException)
         {
+            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, "store-unavailable");
             // The store's failure episode is logged once by StoreHealth (and counted); each refused call only at Debug.
             LogStoreFailed(logger, service.Id, reports.Count, StoreHealth.Describe(ex));
             http.HttpContext.Response.Headers.RetryAfter = "5";

@@ -34,6 +34,8 @@ public static class FhirFallbackExtensions
             .RemoveAllLoggers()
             .AddResilienceHandler(FhirResiliencePipeline.Name, (builder, context) => FhirResiliencePipeline.Configure(builder, context.GetOptions<FhirOptions>()))
             .SelectPipelineByAuthority();
+        // Added last, so innermost (below the resilience pipeline): it sees each HTTP attempt.
+        services.AddHttpClient(FhirPrefetchFallback.HttpClientName).AddHttpMessageHandler(sp => new Telemetry.FhirAttemptTelemetry(sp.GetRequiredService<Telemetry.CdsMetrics>()));
         services.Configure<TelemetryOptions>(o => o.SeverityProvider = FhirResiliencePipeline.Severity);
         services.AddSingleton<IPrefetchFallback, FhirPrefetchFallback>();
         return services;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using CdsHooks.Api.Services;
+using CdsHooks.Api.Telemetry;
 using CdsHooks.Fhir;
 using CdsHooks.Protocol;
 using Microsoft.Extensions.Options;
@@ -22,6 +23,7 @@ public sealed partial class FhirPrefetchFallback(
     FhirServerAllowlist allowlist,
     IOptions<FhirOptions> options,
     TimeProvider time,
+    CdsMetrics metrics,
     ILogger<FhirPrefetchFallback> logger) : IPrefetchFallback
 {
     /// <summary>The named HttpClient: no redirects, no cookies, the resilience handler, no URL logging.</summary>
@@ -49,7 +51,7 @@ public sealed partial class FhirPrefetchFallback(
         using var deadline = new CancellationTokenSource(o.RequestDeadline, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         var client = new FhirSearchClient(httpClients.CreateClient(HttpClientName), o.MaxResponseBytes);
-        var call = new FhirCall(client, o, logger, check.Base!, request.FhirAuthorization?.AccessToken, known, linked.Token, deadline);
+        var call = new FhirCall(client, o, metrics, logger, check.Base!, request.FhirAuthorization?.AccessToken, known, linked.Token, deadline);
         var started = Stopwatch.GetTimestamp();
 
         var context = ContextValues(request);
@@ -128,7 +130,7 @@ public sealed partial class FhirPrefetchFallback(
 
     /// <summary>One hook call's reads: the server base, the token, the deadline and what was already read.</summary>
     private sealed class FhirCall(
-        FhirSearchClient client, FhirOptions options, ILogger logger, Uri serverBase, string? token, HashSet<string> known,
+        FhirSearchClient client, FhirOptions options, CdsMetrics metrics, ILogger logger, Uri serverBase, string? token, HashSet<string> known,
         CancellationToken cancellationToken, CancellationTokenSource deadline)
     {
         private readonly ConcurrentDictionary<string, Task<Medication?>> _medicationReads = new(StringComparer.Ordinal);
@@ -230,8 +232,19 @@ public sealed partial class FhirPrefetchFallback(
         private static HashSet<string> KnownIn(List<Resource> resources) =>
             [.. resources.OfType<Medication>().Select(m => m.TypedId).OfType<string>()];
 
-        /// <summary>One GET through the resilience pipeline, with every way it can fail turned into a <see cref="Problem"/>.</summary>
+        /// <summary>One GET, as a <c>fhir.read</c> span and a <c>cds.fhir.reads</c> count (never its URL: it holds the patient id).</summary>
         private async Task<(FhirResult Result, Problem? Problem)> GetAsync(Uri url, string resourceType, bool search)
+        {
+            using var span = FhirReadTelemetry.Start(serverBase, resourceType, search);
+            var (result, problem) = await ReadAsync(url, resourceType, search).ConfigureAwait(false);
+            var outcome = FhirReadTelemetry.Outcome(result, problem?.Code);
+            metrics.FhirRead(resourceType, outcome);
+            FhirReadTelemetry.End(span, result, outcome);
+            return (result, problem);
+        }
+
+        /// <summary>One GET through the resilience pipeline, with every way it can fail turned into a <see cref="Problem"/>.</summary>
+        private async Task<(FhirResult Result, Problem? Problem)> ReadAsync(Uri url, string resourceType, bool search)
         {
             try
             {

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using CdsHooks.Api.Telemetry;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
@@ -28,6 +30,8 @@ internal sealed partial class CdsClientAuthenticationMiddleware(
     private readonly string? _publicBaseUrl = options.Value.PublicBaseUrl is { Length: > 0 } url ? url.TrimEnd('/') : null;
     private readonly Counter<long> _unavailable = meters.Create(MeterName).CreateCounter<long>(
         "cds.auth.unavailable", "{call}", "Calls answered 503 because their client JWT could not be checked (the jti store did not answer).");
+    private readonly Counter<long> _refused = meters.Create(MeterName).CreateCounter<long>(
+        "cds.auth.refused", "{call}", "Calls answered 401, by reason (cds.auth.reason: missing, malformed, header, issuer, key, signature, audience, lifetime, replay, tenant, invalid).");
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -48,14 +52,16 @@ internal sealed partial class CdsClientAuthenticationMiddleware(
         }
 
         var path = request.Path.Value ?? "";
-        if (authorization.Count != 1 || BearerToken(authorization[0]) is not { } token)
+        ClientTokenResult result;
+        // Its own span, ended before the rest of the call runs (which is not part of authentication).
+        using (var span = CdsTelemetry.Source.StartActivity(CdsTelemetry.AuthenticateSpan))
         {
-            LogRefused(logger, request.Method, path, authorization.Count == 0 ? "no Authorization header" : "Authorization is not a single Bearer token");
-            Refuse(context);
-            return;
+            result = authorization.Count != 1 || BearerToken(authorization[0]) is not { } token
+                ? ClientTokenResult.Refused(authorization.Count == 0 ? ClientTokenRefusal.Missing : ClientTokenRefusal.Malformed,
+                    authorization.Count == 0 ? "no Authorization header" : "Authorization is not a single Bearer token")
+                : await validator.ValidateAsync(token, AudienceOf(request), context.RequestAborted);
+            Describe(span, result);
         }
-
-        var result = await validator.ValidateAsync(token, AudienceOf(request), context.RequestAborted);
         if (result.Unavailable)
         {
             // Logged once per episode by StoreHealth; per call only at Debug.
@@ -66,6 +72,7 @@ internal sealed partial class CdsClientAuthenticationMiddleware(
         }
         if (result.Client is not { } client)
         {
+            _refused.Add(1, new KeyValuePair<string, object?>(CdsTelemetry.AuthReason, result.Refusal.Code()));
             LogRefused(logger, request.Method, path, result.Failure ?? "invalid");
             Refuse(context);
             return;
@@ -74,6 +81,21 @@ internal sealed partial class CdsClientAuthenticationMiddleware(
         context.User = client.ToPrincipal();
         LogAuthenticated(logger, client.Issuer, path);
         await next(context);
+    }
+
+    /// <summary>The span says accepted (and by which configured issuer), refused (with the reason code) or unavailable; never the token.</summary>
+    private static void Describe(Activity? span, ClientTokenResult result)
+    {
+        if (span is not { IsAllDataRequested: true }) return;
+        if (result.Client is { } client)
+        {
+            span.SetTag(CdsTelemetry.AuthOutcome, "accepted");
+            span.SetTag(CdsTelemetry.ClientIssuer, client.Issuer);
+            return;
+        }
+        span.SetTag(CdsTelemetry.AuthOutcome, result.Unavailable ? "unavailable" : "refused");
+        if (!result.Unavailable) span.SetTag(CdsTelemetry.AuthReason, result.Refusal.Code());
+        span.SetStatus(ActivityStatusCode.Error, result.Unavailable ? "unavailable" : result.Refusal.Code());
     }
 
     /// <summary>The URL the client called, which the token's <c>aud</c> must equal: the public base URL when configured.</summary>

@@ -30,15 +30,62 @@ public static class CdsClientHttpContextExtensions
 }
 
 /// <summary>
-/// Either the authenticated client or why the token was refused (safe to log: it never holds the token).
+/// Either the authenticated client or why the token was refused: <see cref="Failure"/> in words for the log (it never
+/// holds the token), <see cref="Refusal"/> as one of a few codes for metrics and traces.
 /// <see cref="Unavailable"/>: the token could not be checked (its jti store did not answer), so it is not accepted
 /// either, but the client is not at fault: 503, not 401.
 /// </summary>
-public readonly record struct ClientTokenResult(CdsClient? Client, string? Failure, bool Unavailable = false)
+public readonly record struct ClientTokenResult(CdsClient? Client, string? Failure, bool Unavailable = false, ClientTokenRefusal Refusal = ClientTokenRefusal.None)
 {
-    public static ClientTokenResult Refused(string reason) => new(null, reason);
+    public static ClientTokenResult Refused(ClientTokenRefusal refusal, string reason) => new(null, reason, Refusal: refusal);
 
     public static ClientTokenResult CannotCheck(string reason) => new(null, reason, Unavailable: true);
+}
+
+/// <summary>Why a client JWT was refused, coarsely: a fixed set of codes, unlike the reason's words (which quote the token's values).</summary>
+public enum ClientTokenRefusal
+{
+    None,
+    /// <summary>No <c>Authorization</c> header.</summary>
+    Missing,
+    /// <summary>Not a single bearer token, not a JWS, or a header that cannot be read.</summary>
+    Malformed,
+    /// <summary><c>alg</c>, <c>typ</c>, <c>kid</c> or <c>crit</c> not acceptable.</summary>
+    Header,
+    /// <summary><c>iss</c> not trusted.</summary>
+    Issuer,
+    /// <summary>No usable key: a <c>jku</c> off the allowlist, an unknown <c>kid</c>, a key for another algorithm.</summary>
+    Key,
+    Signature,
+    /// <summary><c>aud</c> is not the URL called.</summary>
+    Audience,
+    /// <summary><c>exp</c>, <c>nbf</c> or <c>iat</c> missing, passed, not reached or too far ahead.</summary>
+    Lifetime,
+    /// <summary><c>jti</c> missing or already used.</summary>
+    Replay,
+    Tenant,
+    /// <summary>Any other validation failure.</summary>
+    Invalid,
+}
+
+public static class ClientTokenRefusalCodes
+{
+    /// <summary>The code as a metric tag and span attribute.</summary>
+    public static string Code(this ClientTokenRefusal refusal) => refusal switch
+    {
+        ClientTokenRefusal.None => "none",
+        ClientTokenRefusal.Missing => "missing",
+        ClientTokenRefusal.Malformed => "malformed",
+        ClientTokenRefusal.Header => "header",
+        ClientTokenRefusal.Issuer => "issuer",
+        ClientTokenRefusal.Key => "key",
+        ClientTokenRefusal.Signature => "signature",
+        ClientTokenRefusal.Audience => "audience",
+        ClientTokenRefusal.Lifetime => "lifetime",
+        ClientTokenRefusal.Replay => "replay",
+        ClientTokenRefusal.Tenant => "tenant",
+        _ => "invalid",
+    };
 }
 
 /// <summary>
@@ -94,19 +141,19 @@ public sealed class ClientTokenValidator
         }
         catch (Exception ex) when (ex is ArgumentException or SecurityTokenMalformedException)
         {
-            return ClientTokenResult.Refused("malformed token");
+            return ClientTokenResult.Refused(ClientTokenRefusal.Malformed, "malformed token");
         }
-        if (jwt.IsEncrypted) return ClientTokenResult.Refused("encrypted tokens (JWE) are not accepted");
+        if (jwt.IsEncrypted) return ClientTokenResult.Refused(ClientTokenRefusal.Malformed, "encrypted tokens (JWE) are not accepted");
 
         // Header checks come first: an unsigned or HMAC token never reaches key lookup or any fetch.
         var alg = jwt.Alg;
-        if (!_options.Algorithms.Contains(alg, StringComparer.Ordinal)) return ClientTokenResult.Refused($"alg '{Shown(alg)}' is not allowed");
-        if (!string.Equals(jwt.Typ, "JWT", StringComparison.OrdinalIgnoreCase)) return ClientTokenResult.Refused($"typ '{Shown(jwt.Typ)}' is not JWT");
-        if (string.IsNullOrEmpty(jwt.Kid)) return ClientTokenResult.Refused("no kid in the header");
-        if (CriticalHeaderRefusal(jwt) is { } crit) return ClientTokenResult.Refused(crit);
+        if (!_options.Algorithms.Contains(alg, StringComparer.Ordinal)) return ClientTokenResult.Refused(ClientTokenRefusal.Header, $"alg '{Shown(alg)}' is not allowed");
+        if (!string.Equals(jwt.Typ, "JWT", StringComparison.OrdinalIgnoreCase)) return ClientTokenResult.Refused(ClientTokenRefusal.Header, $"typ '{Shown(jwt.Typ)}' is not JWT");
+        if (string.IsNullOrEmpty(jwt.Kid)) return ClientTokenResult.Refused(ClientTokenRefusal.Header, "no kid in the header");
+        if (CriticalHeaderRefusal(jwt) is { } crit) return ClientTokenResult.Refused(ClientTokenRefusal.Header, crit);
 
         var iss = jwt.Issuer;
-        if (!_issuers.TryGetValue(iss, out var issuer)) return ClientTokenResult.Refused($"issuer '{Shown(iss)}' is not trusted");
+        if (!_issuers.TryGetValue(iss, out var issuer)) return ClientTokenResult.Refused(ClientTokenRefusal.Issuer, $"issuer '{Shown(iss)}' is not trusted");
 
         // Inline keys are pinned: a token signed with one is checked against it whatever jku it names, since the jku
         // is not used (the Sandbox names its published JWKS; an operator who pasted that JWKS has nothing more to
@@ -116,12 +163,12 @@ public sealed class ClientTokenValidator
         {
             if (jku is not null && !issuer.Options.JwksUrls.Contains(jku, StringComparer.Ordinal))
             {
-                return ClientTokenResult.Refused($"jku '{Shown(jku)}' is not on the allowlist of issuer '{Shown(iss)}'");
+                return ClientTokenResult.Refused(ClientTokenRefusal.Key, $"jku '{Shown(jku)}' is not on the allowlist of issuer '{Shown(iss)}'");
             }
             key = await FetchKeyAsync(issuer, jku, jwt.Kid, cancellationToken);
         }
-        if (key is null) return ClientTokenResult.Refused($"no key '{Shown(jwt.Kid)}' for issuer '{Shown(iss)}'");
-        if (key.Alg is { Length: > 0 } keyAlg && keyAlg != alg) return ClientTokenResult.Refused($"key '{Shown(jwt.Kid)}' is for {keyAlg}, the token says {Shown(alg)}");
+        if (key is null) return ClientTokenResult.Refused(ClientTokenRefusal.Key, $"no key '{Shown(jwt.Kid)}' for issuer '{Shown(iss)}'");
+        if (key.Alg is { Length: > 0 } keyAlg && keyAlg != alg) return ClientTokenResult.Refused(ClientTokenRefusal.Key, $"key '{Shown(jwt.Kid)}' is for {keyAlg}, the token says {Shown(alg)}");
 
         var result = await _handler.ValidateTokenAsync(jwt, new TokenValidationParameters
         {
@@ -139,30 +186,30 @@ public sealed class ClientTokenValidator
             LogValidationExceptions = false,
             IncludeTokenOnFailedValidation = false,
         });
-        if (!result.IsValid) return ClientTokenResult.Refused(Describe(result.Exception, audience));
+        if (!result.IsValid) return ClientTokenResult.Refused(Classify(result.Exception), Describe(result.Exception, audience));
 
         // Lifetime (exp, nbf, iat all required or checked, with skew) on the injected clock.
         var now = _clock.GetUtcNow();
         var skew = _options.ClockSkew;
-        if (!jwt.TryGetClaim(JwtRegisteredClaimNames.Exp, out _)) return ClientTokenResult.Refused("no exp claim");
+        if (!jwt.TryGetClaim(JwtRegisteredClaimNames.Exp, out _)) return ClientTokenResult.Refused(ClientTokenRefusal.Lifetime, "no exp claim");
         var expires = new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero);
-        if (expires + skew <= now) return ClientTokenResult.Refused("expired (exp)");
+        if (expires + skew <= now) return ClientTokenResult.Refused(ClientTokenRefusal.Lifetime, "expired (exp)");
         if (jwt.TryGetClaim(JwtRegisteredClaimNames.Nbf, out _) && new DateTimeOffset(jwt.ValidFrom, TimeSpan.Zero) > now + skew)
         {
-            return ClientTokenResult.Refused("not valid yet (nbf)");
+            return ClientTokenResult.Refused(ClientTokenRefusal.Lifetime, "not valid yet (nbf)");
         }
-        if (!jwt.TryGetClaim(JwtRegisteredClaimNames.Iat, out _)) return ClientTokenResult.Refused("no iat claim");
-        if (new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero) > now + skew) return ClientTokenResult.Refused("iat is in the future");
+        if (!jwt.TryGetClaim(JwtRegisteredClaimNames.Iat, out _)) return ClientTokenResult.Refused(ClientTokenRefusal.Lifetime, "no iat claim");
+        if (new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero) > now + skew) return ClientTokenResult.Refused(ClientTokenRefusal.Lifetime, "iat is in the future");
         if (expires - now > TimeSpan.FromSeconds(_options.MaxTokenLifetimeSeconds) + skew)
         {
-            return ClientTokenResult.Refused($"exp is more than {_options.MaxTokenLifetimeSeconds} s ahead");
+            return ClientTokenResult.Refused(ClientTokenRefusal.Lifetime, $"exp is more than {_options.MaxTokenLifetimeSeconds} s ahead");
         }
         var jti = jwt.Id;
-        if (string.IsNullOrEmpty(jti)) return ClientTokenResult.Refused("no jti claim");
+        if (string.IsNullOrEmpty(jti)) return ClientTokenResult.Refused(ClientTokenRefusal.Replay, "no jti claim");
         var tenant = jwt.TryGetPayloadValue<string>("tenant", out var t) ? t : null;
         if (issuer.Options.Tenant is { Length: > 0 } expectedTenant && !string.Equals(tenant, expectedTenant, StringComparison.Ordinal))
         {
-            return ClientTokenResult.Refused($"tenant '{Shown(tenant)}' is not the configured tenant of issuer '{Shown(iss)}'");
+            return ClientTokenResult.Refused(ClientTokenRefusal.Tenant, $"tenant '{Shown(tenant)}' is not the configured tenant of issuer '{Shown(iss)}'");
         }
 
         // Last, after the signature: only genuine tokens may use up a jti.
@@ -175,7 +222,7 @@ public sealed class ClientTokenValidator
         {
             return ClientTokenResult.CannotCheck($"the jti store ({ex.Component}) cannot check the token: {ex.Reason}");
         }
-        if (!firstUse) return ClientTokenResult.Refused($"jti already used (replay) for issuer '{Shown(iss)}'");
+        if (!firstUse) return ClientTokenResult.Refused(ClientTokenRefusal.Replay, $"jti already used (replay) for issuer '{Shown(iss)}'");
         var subject = jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Sub, out var s) ? s : null;
         return new ClientTokenResult(new CdsClient(iss, tenant, subject), null);
     }
@@ -249,6 +296,15 @@ public sealed class ClientTokenValidator
         }
         return $"crit names header extensions this service does not understand: {Shown(string.Join(", ", names))}";
     }
+
+    private static ClientTokenRefusal Classify(Exception? ex) => ex switch
+    {
+        SecurityTokenInvalidAudienceException => ClientTokenRefusal.Audience,
+        SecurityTokenInvalidIssuerException => ClientTokenRefusal.Issuer,
+        SecurityTokenInvalidAlgorithmException => ClientTokenRefusal.Header,
+        SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => ClientTokenRefusal.Signature,
+        _ => ClientTokenRefusal.Invalid,
+    };
 
     private static string Describe(Exception? ex, string audience) => ex switch
     {

@@ -3,6 +3,7 @@ using CdsHooks.Api.Analytics;
 using CdsHooks.Api.Explain;
 using CdsHooks.Api.LockOut;
 using CdsHooks.Api.Security;
+using CdsHooks.Api.Telemetry;
 using CdsHooks.Fhir;
 using CdsHooks.Protocol;
 using CdsHooks.Rls;
@@ -25,7 +26,8 @@ public static partial class ServiceApi
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .Produces<OperationOutcome>(StatusCodes.Status412PreconditionFailed, "application/fhir+json");
+            .Produces<OperationOutcome>(StatusCodes.Status412PreconditionFailed, "application/fhir+json")
+            .WithHookCallTelemetry(app.ServiceProvider);
         return group;
     }
 
@@ -66,6 +68,7 @@ public static partial class ServiceApi
         }
 
         using var scope = logger.BeginHookCallScope(request.HookInstance!, service.Id);
+        HookCallTelemetry.HookInstance(request.HookInstance!);
         HookCallLog.LogUnreadDraftOrders(logger, request.Context!.DraftOrders);
         var gathered = await gatherer.GatherAsync(request, service, cancellationToken);
         if (gathered.Record is null)
@@ -75,7 +78,12 @@ public static partial class ServiceApi
 
         var context = new CardContext(service.Id, request.HookInstance!, service.Kind, request.Context!.PatientId!, request.Context.EncounterId,
             request.Context.UserId, explainLinks.BaseUrl(http));
-        var advice = advisor.Advise(gathered.Record, context, clock.GetUtcNow());
+        Advice advice;
+        using (var rules = CdsTelemetry.Source.StartActivity(CdsTelemetry.RulesSpan))
+        {
+            advice = advisor.Advise(gathered.Record, context, clock.GetUtcNow());
+            rules?.SetTag(CdsTelemetry.CardCount, advice.Cards.Count);
+        }
         if (advice.Unresolved.Count > 0)
         {
             // What was read cannot tell whether the patient has RLS (the rest of the conditions or medications): 412.
@@ -83,9 +91,18 @@ public static partial class ServiceApi
         }
         // Held back: kinds overridden for this patient within their lock-out, reminders already shown in this encounter
         // (never a card about a draft order). One bounded store lookup; the cards are shown if it fails.
-        var selection = await lockOut.SelectAsync(service.Id, request.HookInstance!, http.HttpContext.GetCdsClient(), context.PatientId, context.EncounterId, advice.Cards, cancellationToken);
+        CardSelection selection;
+        using (var lookup = CdsTelemetry.Source.StartActivity(CdsTelemetry.LockOutSpan))
+        {
+            selection = await lockOut.SelectAsync(service.Id, request.HookInstance!, http.HttpContext.GetCdsClient(), context.PatientId, context.EncounterId, advice.Cards, cancellationToken);
+            lookup?.SetTag(CdsTelemetry.CardsWithheld, selection.Withheld.Count);
+        }
         // Queued, never awaited: the response does not wait for the store.
-        cardLog.Record(service.Id, request.HookInstance!, selection);
+        using (var enqueue = CdsTelemetry.Source.StartActivity(CdsTelemetry.CardLogEnqueueSpan))
+        {
+            enqueue?.SetTag(CdsTelemetry.CardCount, selection.Shown.Count + selection.Withheld.Count);
+            cardLog.Record(service.Id, request.HookInstance!, selection);
+        }
         var cards = selection.Shown;
         if (logger.IsEnabled(LogLevel.Information)) // the topic list is built only when it will be written
         {
