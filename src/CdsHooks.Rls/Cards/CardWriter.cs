@@ -69,7 +69,7 @@ public abstract class CardWriter(RlsKnowledge knowledge, CardKind kind)
     {
         md.Append(Common("basis.heading", ("date", Date(s.Now)))).Append('\n');
         md.Append("- ").Append(Common("basis.rls", ("evidence", Md(s.Rls?.Description ?? "not recorded")))).Append('\n');
-        foreach (var shown in evidence.Labs)
+        foreach (var shown in evidence.Labs.Each())
         {
             md.Append("- ").Append(AnalyteName(shown.Lab.Analyte)).Append(": ").Append(LabLine(shown.Lab));
             if (shown.Old) md.Append(Common("basis.oldLab", ("window", WindowText())));

@@ -8,13 +8,17 @@ namespace CdsHooks.Rls.Knowledge;
 /// "sertraline 50 MG Oral Tablet [Zoloft]": "citalopram" never matches inside "escitalopram",
 /// and multi-word names ("ferric carboxymaltose") are matched before their single words.
 /// Built once at start-up; matching is a dictionary probe per word window, no regex. Every medication
-/// display and text of every hook call goes through here, so matching works on spans: the word windows are
-/// lower-cased into a stack buffer and probed through the dictionary's span lookup, allocating nothing.
+/// display and text of every hook call goes through here, so matching works on spans: the text is lower-cased
+/// once into a stack buffer, and its word windows are probed through the dictionary's span lookup (a single word
+/// as a slice of it), allocating nothing.
 /// </summary>
 public sealed class PhraseIndex<T>
 {
     /// <summary>Word boundaries of texts up to this many words live on the stack; longer texts rent an array.</summary>
     private const int StackWords = 64;
+
+    /// <summary>Texts up to this many characters are lower-cased on the stack; longer texts rent an array.</summary>
+    private const int StackChars = 256;
 
     // The key is kept in the value too: a span probe has no string to report as the phrase found.
     private readonly FrozenDictionary<string, (string Phrase, T Value)> _phrases;
@@ -59,24 +63,38 @@ public sealed class PhraseIndex<T>
     {
         if (string.IsNullOrWhiteSpace(text) || _phrases.Count == 0) return false;
 
-        int[]? rented = null;
+        int[]? rentedBounds = null;
+        char[]? rentedLower = null;
         var maxBounds = 2 * (text.Length / 2 + 1); // a start and an end per word; words are separated by at least one char
-        Span<int> bounds = maxBounds <= 2 * StackWords ? stackalloc int[2 * StackWords] : (rented = ArrayPool<int>.Shared.Rent(maxBounds));
+        Span<int> bounds = maxBounds <= 2 * StackWords ? stackalloc int[2 * StackWords] : (rentedBounds = ArrayPool<int>.Shared.Rent(maxBounds));
+        // The whole text lower-cased once (invariant lower-casing maps each char on its own, and words hold no
+        // surrogates), so a one-word window is probed as a slice of it and a longer one is copied from it.
+        Span<char> lower = text.Length <= StackChars ? stackalloc char[StackChars] : (rentedLower = ArrayPool<char>.Shared.Rent(text.Length));
         Span<char> key = stackalloc char[_maxKeyLength];
         try
         {
+            text.AsSpan().ToLowerInvariant(lower);
             var words = WordBounds(text, bounds);
             for (int i = 0; i < words; i++)
             {
+                int start = bounds[2 * i], end = bounds[2 * i + 1];
+                if (end - start > _maxKeyLength) continue; // longer than any phrase, alone or as the start of one
+                var first = lower[start..end];
                 var longest = Math.Min(_maxWords, words - i);
-                if (longest > 1 && !(TryBuildKey(text, bounds, i, 1, key, out var firstLength) && _multiWordStarts.Contains(key[..firstLength])))
-                {
-                    longest = 1;
-                }
+                if (longest > 1 && !_multiWordStarts.Contains(first)) longest = 1;
                 for (int n = longest; n >= 1; n--)
                 {
-                    if (!TryBuildKey(text, bounds, i, n, key, out var length)) continue;
-                    if (!_bySpan.TryGetValue(key[..length], out var match)) continue;
+                    scoped ReadOnlySpan<char> probe;
+                    if (n == 1)
+                    {
+                        probe = first;
+                    }
+                    else
+                    {
+                        if (!TryBuildKey(lower, bounds, i, n, key, out var length)) continue;
+                        probe = key[..length];
+                    }
+                    if (!_bySpan.TryGetValue(probe, out var match)) continue;
                     if (results is not null)
                     {
                         results.Add(match);
@@ -93,12 +111,13 @@ public sealed class PhraseIndex<T>
         }
         finally
         {
-            if (rented is not null) ArrayPool<int>.Shared.Return(rented);
+            if (rentedBounds is not null) ArrayPool<int>.Shared.Return(rentedBounds);
+            if (rentedLower is not null) ArrayPool<char>.Shared.Return(rentedLower);
         }
     }
 
-    /// <summary>Words <paramref name="first"/>..+<paramref name="count"/>, lower-cased and joined by single spaces; false when longer than any phrase.</summary>
-    private static bool TryBuildKey(string text, ReadOnlySpan<int> bounds, int first, int count, Span<char> key, out int length)
+    /// <summary>Words <paramref name="first"/>..+<paramref name="count"/> of the lower-cased text, joined by single spaces; false when longer than any phrase.</summary>
+    private static bool TryBuildKey(ReadOnlySpan<char> lower, ReadOnlySpan<int> bounds, int first, int count, Span<char> key, out int length)
     {
         length = 0;
         for (int k = 0; k < count; k++)
@@ -106,7 +125,8 @@ public sealed class PhraseIndex<T>
             int start = bounds[2 * (first + k)], end = bounds[2 * (first + k) + 1];
             if (length + (k > 0 ? 1 : 0) + (end - start) > key.Length) return false;
             if (k > 0) key[length++] = ' ';
-            length += text.AsSpan(start, end - start).ToLowerInvariant(key[length..]);
+            lower[start..end].CopyTo(key[length..]);
+            length += end - start;
         }
         return true;
     }

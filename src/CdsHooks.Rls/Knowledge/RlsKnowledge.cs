@@ -27,8 +27,10 @@ public sealed class RlsKnowledge
     private readonly FrozenDictionary<Analyte, FrozenDictionary<string, decimal>> _unitFactors;
     private readonly FrozenDictionary<Analyte, string> _canonicalUnits;
     private readonly FrozenDictionary<string, ConditionKind> _conditionCodes;
+    private readonly FrozenDictionary<string, ConditionKind>.AlternateLookup<ReadOnlySpan<char>> _conditionCodesBySpan;
     private readonly (string System, string Prefix, ConditionKind Kind, string[] Except, bool Trimester, bool Weeks)[] _conditionPrefixes;
     private readonly FrozenDictionary<string, KnownDrug> _drugCodes;
+    private readonly FrozenDictionary<string, KnownDrug>.AlternateLookup<ReadOnlySpan<char>> _drugCodesBySpan;
     private readonly (string Prefix, DrugClass Class, string[] Except)[] _atcPrefixes;
     private readonly FrozenDictionary<DrugClass, (CardKind? Card, string Display, string? Alternatives)> _classes;
     private readonly FrozenSet<string> _acceptedStatuses;
@@ -209,6 +211,7 @@ public sealed class RlsKnowledge
             conditionCodes[Key(c.System, c.Code)] = kind.Value;
         }
         _conditionCodes = conditionCodes.ToFrozenDictionary(StringComparer.Ordinal);
+        _conditionCodesBySpan = _conditionCodes.GetAlternateLookup<ReadOnlySpan<char>>();
         RlsConditionCodes = [.. (doc.Conditions ?? []).Where(c => c.Kind == "rls" && c.System is not null && c.Code is not null).Select(c => new Coding(c.System!, c.Code!, c.Display))];
         if (RlsConditionCodes.Count == 0) errors.Add("conditions: no code of kind 'rls'.");
 
@@ -287,6 +290,7 @@ public sealed class RlsKnowledge
             drugCodes[Key(p.System, p.Code)] = drug;
         }
         _drugCodes = drugCodes.ToFrozenDictionary(StringComparer.Ordinal);
+        _drugCodesBySpan = _drugCodes.GetAlternateLookup<ReadOnlySpan<char>>();
         DrugNames = new PhraseIndex<KnownDrug>(names);
         DrugsByIngredient = byIngredient.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
@@ -539,7 +543,7 @@ public sealed class RlsKnowledge
     public ConditionMatch? MatchCondition(string? system, string? code)
     {
         if (system is null || code is null) return null;
-        if (_conditionCodes.TryGetValue(Key(system, code), out var k)) return new ConditionMatch(k);
+        if (TryGetByKey(_conditionCodesBySpan, system, code, out var k)) return new ConditionMatch(k);
         foreach (var (s, prefix, kind, except, trimester, weeks) in _conditionPrefixes)
         {
             if (s != system || !code.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) continue;
@@ -563,7 +567,7 @@ public sealed class RlsKnowledge
     }
 
     public KnownDrug? DrugForCode(string? system, string? code) =>
-        system is not null && code is not null && _drugCodes.TryGetValue(Key(system, code), out var d) ? d : null;
+        system is not null && code is not null && TryGetByKey(_drugCodesBySpan, system, code, out var d) ? d : null;
 
     /// <summary>The class an ATC code falls in by prefix (longest prefix first, honouring exceptions such as lithium).</summary>
     public DrugClass? ClassForAtc(string atc)
@@ -590,6 +594,29 @@ public sealed class RlsKnowledge
         Sources.TryGetValue(key, out var s) ? new Guideline(key, s.Citation ?? key, s.ShortCitation ?? s.Citation ?? key, s.Url) : null;
 
     private static string Key(string system, string code) => system + "|" + code;
+
+    /// <summary>
+    /// A probe for <see cref="Key"/>(<paramref name="system"/>, <paramref name="code"/>) built on the stack: every
+    /// coding of every hook call is looked up here, and the concatenated key would be garbage at once.
+    /// </summary>
+    private static bool TryGetByKey<TValue>(FrozenDictionary<string, TValue>.AlternateLookup<ReadOnlySpan<char>> lookup, string system, string code, out TValue value)
+    {
+        const int StackChars = 256;
+        var length = system.Length + 1 + code.Length;
+        char[]? rented = null;
+        Span<char> key = length <= StackChars ? stackalloc char[StackChars] : (rented = System.Buffers.ArrayPool<char>.Shared.Rent(length));
+        try
+        {
+            system.CopyTo(key);
+            key[system.Length] = '|';
+            code.CopyTo(key[(system.Length + 1)..]);
+            return lookup.TryGetValue(key[..length], out value!);
+        }
+        finally
+        {
+            if (rented is not null) System.Buffers.ArrayPool<char>.Shared.Return(rented);
+        }
+    }
 
     /// <summary>Loads the file at <paramref name="path"/>, or the copy embedded in this assembly when null.</summary>
     public static RlsKnowledge Load(string? path = null, bool acceptPreliminary = false, int? windowOverrideDays = null)

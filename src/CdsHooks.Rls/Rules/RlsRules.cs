@@ -47,11 +47,11 @@ public sealed class RlsRules(RlsKnowledge knowledge)
             // or an RLS treatment (medications, or a medication whose drug cannot be identified, which could be one):
             // then nothing useful can be said either way.
             List<DataGap>? unresolved = null;
-            foreach (var gap in s.Gaps)
+            foreach (var gap in s.Gaps.Each())
             {
                 if (gap.Area is DataArea.Conditions or DataArea.Medications) (unresolved ??= []).Add(gap);
             }
-            foreach (var m in s.Medications)
+            foreach (var m in s.Medications.Each())
             {
                 if (m.Unidentified is not { } why || !m.IsCurrent || (m.Origin == MedicationOrigin.Draft && !InScope(m, hook))) continue;
                 (unresolved ??= []).Add(new DataGap(DataArea.Medications, Partial: true, why, KeyOf(m), "incomplete",
@@ -64,15 +64,26 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         var since = s.Now.AddDays(-t.IronStudiesWindowDays);
         var ferritin = Recent(s.Lab(Analyte.Ferritin), since);
         var tsat = Recent(s.Lab(Analyte.Tsat), since);
-        var inScope = s.Medications.Where(m => InScope(m, hook)).ToList();
+        var inScope = new List<MedicationFact>();
+        foreach (var m in s.Medications.Each())
+        {
+            if (InScope(m, hook)) inScope.Add(m);
+        }
         var findings = new List<Finding>();
 
         var ironStudies = IronStudies(s, ferritin, tsat);
         var orderCautions = IronOrderCautions(s, inScope, ferritin, tsat).ToList();
         // A draft iron order that is itself cautioned is not "in progress": the iron card offers what is safe instead.
-        var cautioned = orderCautions.Select(c => c switch { IronOrderContraindicated x => x.Order, IvIronNotIndicated y => y.Order, _ => null })
-            .OfType<MedicationFact>().ToHashSet();
-        var acceptableDrafts = inScope.Where(m => m.Origin == MedicationOrigin.Draft && m.IsIron && !cautioned.Contains(m)).ToList();
+        var cautioned = new HashSet<MedicationFact>();
+        foreach (var c in orderCautions)
+        {
+            if (c switch { IronOrderContraindicated x => x.Order, IvIronNotIndicated y => y.Order, _ => null } is { } order) cautioned.Add(order);
+        }
+        var acceptableDrafts = new List<MedicationFact>();
+        foreach (var m in inScope)
+        {
+            if (m.Origin == MedicationOrigin.Draft && m.IsIron && !cautioned.Contains(m)) acceptableDrafts.Add(m);
+        }
 
         // An iron course the labs cannot show yet: re-test, not new iron. Otherwise the iron card for the labs, which
         // carries the missing ferritin or TSAT as a test rather than a second card.
@@ -92,7 +103,7 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         var parkinsonism = s.Has(ConditionKind.Parkinsonism);
         foreach (var med in inScope)
         {
-            foreach (var drug in med.Drugs)
+            foreach (var drug in med.Drugs.Each())
             {
                 Finding? finding = knowledge.CardFor(drug.Class) is { } kind
                     ? new AggravatingDrug(kind, med, drug, ironStudies) { Evidence = ironEvidence }
@@ -157,7 +168,7 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         var t = knowledge.Thresholds;
         MedicationFact? course = null;
         Route route = Route.Oral;
-        foreach (var m in s.Medications)
+        foreach (var m in s.Medications.Each())
         {
             if (m.When is not { } start) continue;
             if (m.Has(DrugClass.IvIron) && m.Origin is MedicationOrigin.Administration or MedicationOrigin.PastOrder or MedicationOrigin.PastStatement
@@ -168,7 +179,7 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         }
         if (course is null)
         {
-            foreach (var m in s.Medications)
+            foreach (var m in s.Medications.Each())
             {
                 if (m.When is not { } start || !m.Has(DrugClass.OralIron) || m.Origin is not (MedicationOrigin.ActiveOrder or MedicationOrigin.Statement)) continue;
                 if (course is null || start > course.When) (course, route) = (m, Route.Oral);
@@ -196,7 +207,7 @@ public sealed class RlsRules(RlsKnowledge knowledge)
     {
         var t = knowledge.Thresholds;
         if (tsat is null || !tsat.AtLeast(t.TsatOverloadWorkupAtLeast) || s.Has(ConditionKind.IronOverload)) return null;
-        foreach (var m in s.Medications)
+        foreach (var m in s.Medications.Each())
         {
             if (m.Has(DrugClass.IronChelator)) return null;
             if (m.IsIron && (m.IsCurrent || Within(m.When, s.Now, t.IvIronLookbackDays) || m.When is null && m.Origin == MedicationOrigin.Administration)) return null;
@@ -237,7 +248,18 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         if (missingStudies is not null) tests.Add(missingStudies);
         // drafts: the iron orders this hook comments on (the selected ones at order-select) that are not themselves
         // cautioned; carried as "in progress", or replaced (oral by IV in the IV-only range).
-        var inProgress = drafts.FirstOrDefault() ?? s.Medications.FirstOrDefault(m => m.IsIron && m.Origin is MedicationOrigin.ActiveOrder or MedicationOrigin.Statement);
+        var inProgress = drafts.Count > 0 ? drafts[0] : null;
+        if (inProgress is null)
+        {
+            foreach (var m in s.Medications.Each())
+            {
+                if (m.IsIron && m.Origin is MedicationOrigin.ActiveOrder or MedicationOrigin.Statement)
+                {
+                    inProgress = m;
+                    break;
+                }
+            }
+        }
 
         if (s.IsChild(t))
         {
@@ -299,8 +321,18 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         {
             cause = hb;
         }
-        var tsatOnIron = tsat is not null && s.Medications.Any(m => m.Has(DrugClass.OralIron) && m.Origin is MedicationOrigin.ActiveOrder or MedicationOrigin.Statement
-            && (m.When is null || m.When <= tsat.When));
+        var tsatOnIron = false;
+        if (tsat is not null)
+        {
+            foreach (var m in s.Medications.Each())
+            {
+                if (m.Has(DrugClass.OralIron) && m.Origin is MedicationOrigin.ActiveOrder or MedicationOrigin.Statement && (m.When is null || m.When <= tsat.When))
+                {
+                    tsatOnIron = true;
+                    break;
+                }
+            }
+        }
         return new IronContext(child, s.Pregnancy.State == PregnancyState.Pregnant, s.Has(ConditionKind.Dialysis), cause, tsatOnIron);
     }
 
@@ -337,7 +369,7 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         blocks.AddRange(NotCheckedFor(s, product.Route));
         // A medication whose drug cannot be identified could be iron or a chelator: taken now, it keeps every iron
         // order back; given or stopped within the look-back (or undated), it keeps IV iron back.
-        foreach (var m in s.Medications)
+        foreach (var m in s.Medications.Each())
         {
             if (m.Unidentified is not { } why || cautioned.Contains(m)) continue;
             if (m.IsCurrent && m.Origin != MedicationOrigin.Draft) blocks.Add(new Block(null, null, DataArea.Medications, $"{m.ResourceId ?? m.Name}: {why}"));
@@ -393,15 +425,19 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         void Add(Contraindication c, string detail)
         {
             if (!c.Rules(cls, ingredient) || (forDraft && !c.CautionOnDraft)) return;
-            if (!reasons.Exists(r => r.Contraindication == c)) reasons.Add(new Block(c, detail));
+            foreach (var r in reasons)
+            {
+                if (r.Contraindication == c) return;
+            }
+            reasons.Add(new Block(c, detail));
         }
 
-        foreach (var c in s.Conditions)
+        foreach (var c in s.Conditions.Each())
         {
             if (c.Kind == ConditionKind.IronOverload) Add(_overload, $"diagnosis {c.Display}");
             if (c.Kind == ConditionKind.Dialysis) Add(_dialysis, $"diagnosis {c.Display}");
         }
-        foreach (var m in s.Medications)
+        foreach (var m in s.Medications.Each())
         {
             if (m.Has(DrugClass.IronChelator) && (m.IsCurrent || Within(m.When, s.Now, t.IvIronLookbackDays)))
             {
@@ -421,7 +457,7 @@ public sealed class RlsRules(RlsKnowledge knowledge)
             else Add(_trimesterUnknown, s.Pregnancy.Weeks);
         }
 
-        foreach (var a in s.Allergies)
+        foreach (var a in s.Allergies.Each())
         {
             if ((a.Forms & IronForm.Iv) != 0) Add(a.Serious ? _seriousIvAllergy : _ivAllergy, a.Description);
             if ((a.Forms & IronForm.Oral) != 0) Add(_oralAllergy, a.Description);
@@ -432,7 +468,7 @@ public sealed class RlsRules(RlsKnowledge knowledge)
             Add(_lowPhosphate, $"phosphate {Value(phosphate)} on {Date(phosphate.When)}");
         }
 
-        foreach (var m in s.Medications)
+        foreach (var m in s.Medications.Each())
         {
             if (m == draft || !m.Has(DrugClass.IvIron)) continue;
             if (m.Origin is MedicationOrigin.Administration or MedicationOrigin.PastOrder or MedicationOrigin.PastStatement
@@ -444,7 +480,7 @@ public sealed class RlsRules(RlsKnowledge knowledge)
 
         // Iron already taken or ordered: never suggested again. A draft order is not cautioned as a duplicate of
         // another draft of the same session (a course of two infusions is often entered as two orders).
-        foreach (var m in s.Medications)
+        foreach (var m in s.Medications.Each())
         {
             // A cautioned draft is on its way out: it does not make what is suggested instead a duplicate.
             if (m == draft || !m.IsCurrent || (forDraft && m.Origin == MedicationOrigin.Draft) || ignore?.Contains(m) == true) continue;
@@ -517,10 +553,18 @@ public sealed class RlsRules(RlsKnowledge knowledge)
     /// </summary>
     private static DataIncomplete? DataIncomplete(PatientSnapshot s, List<MedicationFact> inScope)
     {
-        var gaps = s.Gaps.Where(g => g.Area is DataArea.Conditions or DataArea.Medications or DataArea.IronLabs).ToList();
-        var unidentified = inScope.Where(m => m.Unidentified is not null).ToList();
-        if (gaps.Count == 0 && unidentified.Count == 0) return null;
-        return new DataIncomplete(gaps, unidentified) { Evidence = new Evidence([], ShowAge: false, []) };
+        List<DataGap>? gaps = null;
+        foreach (var g in s.Gaps.Each())
+        {
+            if (g.Area is DataArea.Conditions or DataArea.Medications or DataArea.IronLabs) (gaps ??= []).Add(g);
+        }
+        List<MedicationFact>? unidentified = null;
+        foreach (var m in inScope)
+        {
+            if (m.Unidentified is not null) (unidentified ??= []).Add(m);
+        }
+        if (gaps is null && unidentified is null) return null;
+        return new DataIncomplete(gaps ?? [], unidentified ?? []) { Evidence = new Evidence([], ShowAge: false, []) };
     }
 
     // ---- Evidence and caveats ----------------------------------------------------------------------------------------
@@ -530,18 +574,18 @@ public sealed class RlsRules(RlsKnowledge knowledge)
     /// CRP and hemoglobin not already listed; and the caveats: raised CRP (recent), assay differences (when iron values
     /// are shown), a calculated TSAT, skipped results, and optional data the EHR did not give.
     /// </summary>
-    private Evidence Evidence(PatientSnapshot s, IEnumerable<LabResult?> ironLabs, DateTimeOffset since, bool showAge, bool ironValues)
+    private Evidence Evidence(PatientSnapshot s, ReadOnlySpan<LabResult?> ironLabs, DateTimeOffset since, bool showAge, bool ironValues)
     {
         var t = knowledge.Thresholds;
         var labs = new List<ShownLab>(4);
         foreach (var lab in ironLabs)
         {
-            if (lab is null || labs.Exists(l => l.Lab.Analyte == lab.Analyte)) continue;
+            if (lab is null || Shows(labs, lab.Analyte)) continue;
             labs.Add(new ShownLab(lab, lab.When < since));
         }
         foreach (var extra in (ReadOnlySpan<Analyte>)[Analyte.Ferritin, Analyte.Tsat, Analyte.Crp, Analyte.Hemoglobin])
         {
-            if (labs.Exists(l => l.Lab.Analyte == extra) || s.Lab(extra) is not { } lab) continue;
+            if (Shows(labs, extra) || s.Lab(extra) is not { } lab) continue;
             if (extra is Analyte.Ferritin or Analyte.Tsat && lab.When < since) continue;
             labs.Add(new ShownLab(lab, false));
         }
@@ -550,12 +594,21 @@ public sealed class RlsRules(RlsKnowledge knowledge)
         if (s.Lab(Analyte.Crp) is { } crp && crp.Above(t.CrpRaisedAbove) && crp.When >= since) caveats.Add(new Caveat(CaveatKind.CrpRaised, Value(crp)));
         if (ironValues) caveats.Add(new Caveat(CaveatKind.AssayVariation));
         if (s.Lab(Analyte.Tsat) is { Derived: true }) caveats.Add(new Caveat(CaveatKind.DerivedTsat));
-        foreach (var skipped in s.Skipped) caveats.Add(new Caveat(CaveatKind.Skipped, skipped));
-        foreach (var gap in s.Gaps)
+        foreach (var skipped in s.Skipped.Each()) caveats.Add(new Caveat(CaveatKind.Skipped, skipped));
+        foreach (var gap in s.Gaps.Each())
         {
             if (gap.Area == DataArea.CrpHemoglobin || gap.Area == DataArea.MedicationDetails) caveats.Add(new Caveat(CaveatKind.Unavailable, knowledge.DataAreaNames[gap.Area]));
         }
         return new Evidence(labs, showAge, caveats);
+    }
+
+    private static bool Shows(List<ShownLab> labs, Analyte analyte)
+    {
+        foreach (var l in labs)
+        {
+            if (l.Lab.Analyte == analyte) return true;
+        }
+        return false;
     }
 
     private static LabResult? Recent(LabResult? lab, DateTimeOffset since) => lab is not null && lab.When >= since ? lab : null;

@@ -14,7 +14,8 @@ public sealed class MedicationClassifier(RlsKnowledge knowledge)
     public IReadOnlyList<DrugMatch> Classify(CodeableConcept? concept, Medication? medication)
     {
         var matches = new List<DrugMatch>(2);
-        var names = new List<(string Phrase, KnownDrug Drug)>(2); // reused for every text of this medication
+        // Reused for every text of this medication, and by this thread for the next one (emptied before each use).
+        var names = t_names ??= new List<(string Phrase, KnownDrug Drug)>(4);
         AddFrom(concept, matches, names);
         if (medication is not null)
         {
@@ -27,6 +28,9 @@ public sealed class MedicationClassifier(RlsKnowledge knowledge)
         }
         return matches;
     }
+
+    [ThreadStatic]
+    private static List<(string Phrase, KnownDrug Drug)>? t_names;
 
     private void AddFrom(CodeableConcept? concept, List<DrugMatch> matches, List<(string Phrase, KnownDrug Drug)> names)
     {

@@ -80,19 +80,22 @@ public sealed record MedicationFact(
 {
     public bool Has(DrugClass cls)
     {
-        // A loop, not Any(): the rules ask this for every medication on every call, and a lambda capturing cls allocates.
-        foreach (var d in Drugs)
+        // An index loop, not Any() or foreach: the rules ask this for every medication on every call, and both a lambda
+        // capturing cls and an enumerator of the IReadOnlyList allocate.
+        var drugs = Drugs;
+        for (int i = 0; i < drugs.Count; i++)
         {
-            if (d.Class == cls) return true;
+            if (drugs[i].Class == cls) return true;
         }
         return false;
     }
 
     public DrugMatch? First(DrugClass cls)
     {
-        foreach (var d in Drugs)
+        var drugs = Drugs;
+        for (int i = 0; i < drugs.Count; i++)
         {
-            if (d.Class == cls) return d;
+            if (drugs[i].Class == cls) return drugs[i];
         }
         return null;
     }
@@ -183,9 +186,10 @@ public sealed class PatientSnapshot
 
     public ConditionFact? First(ConditionKind kind)
     {
-        foreach (var c in Conditions)
+        var conditions = Conditions;
+        for (int i = 0; i < conditions.Count; i++)
         {
-            if (c.Kind == kind) return c;
+            if (conditions[i].Kind == kind) return conditions[i];
         }
         return null;
     }
@@ -193,9 +197,10 @@ public sealed class PatientSnapshot
     /// <summary>The gap that kept <paramref name="area"/> from being read completely, if any.</summary>
     public DataGap? GapIn(DataArea area)
     {
-        foreach (var g in Gaps)
+        var gaps = Gaps;
+        for (int i = 0; i < gaps.Count; i++)
         {
-            if (g.Area == area) return g;
+            if (gaps[i].Area == area) return gaps[i];
         }
         return null;
     }

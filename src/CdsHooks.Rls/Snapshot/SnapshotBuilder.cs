@@ -42,7 +42,7 @@ public sealed class SnapshotBuilder(RlsKnowledge knowledge)
                 _ => Sex.Unknown,
             },
             Rls = RlsOf(conditions, medications, gaps),
-            Anxiety = conditions.FirstOrDefault(c => c.Kind == ConditionKind.Anxiety)?.Display,
+            Anxiety = FirstOf(conditions, ConditionKind.Anxiety)?.Display,
             Conditions = conditions,
             Latest = latest,
             Skipped = skipped,
@@ -92,7 +92,7 @@ public sealed class SnapshotBuilder(RlsKnowledge knowledge)
         foreach (var med in medications)
         {
             if (!med.IsCurrent) continue;
-            foreach (var drug in med.Drugs)
+            foreach (var drug in med.Drugs.Each())
             {
                 if (drug.Drug?.RlsEvidenceUnless is not { } unless) continue;
                 if (conditions.Exists(c => unless.Contains(c.Kind))) continue;
@@ -234,6 +234,15 @@ public sealed class SnapshotBuilder(RlsKnowledge knowledge)
             }
         }
         return facts;
+    }
+
+    private static ConditionFact? FirstOf(List<ConditionFact> facts, ConditionKind kind)
+    {
+        foreach (var c in facts)
+        {
+            if (c.Kind == kind) return c;
+        }
+        return null;
     }
 
     private static bool Contains(List<ConditionFact> facts, int from, ConditionKind kind)
