@@ -33,7 +33,7 @@ public sealed partial class FhirPrefetchFallback(
     {
         var work = entries.Where(e => e.NeedsFetch || (e.State == PrefetchState.Data && e.NextPage is not null)).ToList();
         var known = KnownMedications(entries, request.Context?.DraftOrders);
-        var references = UnresolvedMedicationReferences(entries.SelectMany(e => e.Resources).Concat(Drafts(request)), known);
+        var references = MedicationReferences.NeededFromServer(entries.SelectMany(e => e.Resources).Concat(Drafts(request)).OfType<MedicationUse>(), known);
         if (work.Count == 0 && references.Count == 0) return FallbackResult.Nothing;
 
         var check = allowlist.Check(request.FhirServer);
@@ -94,24 +94,6 @@ public sealed partial class FhirPrefetchFallback(
             if (e.FullUrl is { } url) known.Add(url);
         }
         return known;
-    }
-
-    /// <summary>
-    /// <c>medicationReference</c>s that neither a contained resource (<c>#id</c>) nor a Medication in the request
-    /// resolves. The snapshot resolves contained and bundled ones itself; these are for the server to answer.
-    /// </summary>
-    private static List<string> UnresolvedMedicationReferences(IEnumerable<Resource> resources, HashSet<string> known)
-    {
-        var references = new List<string>();
-        foreach (var use in resources.OfType<MedicationUse>())
-        {
-            var reference = use.MedicationReference?.ReferenceValue;
-            if (string.IsNullOrEmpty(reference) || reference[0] == '#' || known.Contains(reference)) continue;
-            var i = reference.LastIndexOf("Medication/", StringComparison.Ordinal);
-            if (i < 0 || known.Contains(reference[i..]) || references.Contains(reference)) continue;
-            references.Add(reference);
-        }
-        return references;
     }
 
     private static MissingData Missing(PrefetchEntry entry, Problem problem) => new(entry.Key.Name,
@@ -178,7 +160,7 @@ public sealed partial class FhirPrefetchFallback(
 
             var partial = await FollowPagesAsync(key, resources, next, visited).ConfigureAwait(false);
             var fetched = new PrefetchEntry(key, PrefetchState.Data, resources);
-            var medications = await ReadMedicationsAsync(UnresolvedMedicationReferences(resources, [.. known, .. KnownIn(resources)])).ConfigureAwait(false);
+            var medications = await ReadMedicationsAsync(MedicationReferences.NeededFromServer(resources.OfType<MedicationUse>(), (HashSet<string>)[.. known, .. KnownIn(resources)])).ConfigureAwait(false);
             return new(fetched, partial is null ? null : Missing(entry with { State = PrefetchState.Data }, partial), medications);
         }
 

@@ -525,11 +525,7 @@ public sealed class SnapshotBuilder(RlsKnowledge knowledge)
     private List<MedicationFact> Medications(PatientRecord record)
     {
         var byReference = new Dictionary<string, Medication>(StringComparer.Ordinal);
-        void Index(Medication m, string? fullUrl)
-        {
-            if (m.Id is not null) byReference.TryAdd("Medication/" + m.Id, m);
-            if (fullUrl is not null) byReference.TryAdd(fullUrl, m);
-        }
+        void Index(Medication m, string? fullUrl) => MedicationReferences.Index(byReference, m, fullUrl);
         foreach (var m in record.Medications) Index(m, null);
         foreach (var e in record.DraftOrders?.Entry ?? [])
         {
@@ -570,7 +566,7 @@ public sealed class SnapshotBuilder(RlsKnowledge knowledge)
 
     private MedicationFact Fact(MedicationUse use, MedicationOrigin origin, Dictionary<string, Medication> byReference, bool selected, DateTimeOffset? when)
     {
-        var medication = Resolve(use, byReference);
+        var medication = MedicationReferences.Resolve(use, byReference);
         // medicationReference.display is often all there is: the prefetch searches have no _include, so the referenced
         // Medication is usually absent from the answer. Its display is classified like text.
         var concept = use.MedicationCodeableConcept
@@ -608,18 +604,6 @@ public sealed class SnapshotBuilder(RlsKnowledge knowledge)
             if (!string.IsNullOrWhiteSpace(c.Display)) return true;
         }
         return false;
-    }
-
-    private static Medication? Resolve(MedicationUse use, Dictionary<string, Medication> byReference)
-    {
-        var reference = use.MedicationReference?.ReferenceValue;
-        if (string.IsNullOrEmpty(reference)) return null;
-        if (reference[0] == '#') return use.FindContained(reference) as Medication;
-        if (byReference.TryGetValue(reference, out var m)) return m;
-
-        // An absolute reference ("https://ehr/fhir/Medication/42"): match on its last two segments.
-        var i = reference.LastIndexOf("/Medication/", StringComparison.Ordinal);
-        return i >= 0 && byReference.TryGetValue(reference[(i + 1)..], out m) ? m : null;
     }
 
     /// <summary>The analytes draft ServiceRequests already order: by the analyte's own LOINC, or a panel's (iron/TIBC gives TSAT).</summary>
