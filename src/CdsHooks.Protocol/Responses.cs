@@ -62,6 +62,14 @@ public sealed class Card
     /// </summary>
     [JsonIgnore]
     public bool AboutDraftOrder { get; set; }
+
+    /// <summary>
+    /// Not sent: true when the card says what this call's data could not tell (data the EHR did not return in full, a
+    /// draft whose drug cannot be identified). Like a caution on a draft, it is shown on every call that has the gap: held
+    /// back as a repeat it would leave an answer that reads as "nothing to worry about".
+    /// </summary>
+    [JsonIgnore]
+    public bool AboutMissingData { get; set; }
 }
 
 public sealed class CardSource

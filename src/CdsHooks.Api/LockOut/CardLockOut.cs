@@ -13,7 +13,8 @@ namespace CdsHooks.Api.LockOut;
 /// <item>a card kind a clinician overrode for this patient is held back for that kind's lock-out
 /// (<c>Analytics:LockOut:Days:&lt;kind&gt;</c>, default 30 days);</item>
 /// <item>a reminder already shown for this patient in this encounter (by another hook call) is not shown again;</item>
-/// <item>a card about a draft order (<see cref="Card.AboutDraftOrder"/>) is always shown.</item>
+/// <item>a card about a draft order (<see cref="Card.AboutDraftOrder"/>) or about data this call could not read
+/// (<see cref="Card.AboutMissingData"/>) is always shown.</item>
 /// </list>
 /// One store lookup per hook call at most, none without a card that could be held back, bounded by
 /// <c>Analytics:LockOut:LookupTimeoutMilliseconds</c>: when the store is slow or down the cards are shown (fail open),
@@ -69,7 +70,7 @@ public sealed partial class CardLockOut
         var overridesSince = DateTimeOffset.MaxValue;
         foreach (var card in cards)
         {
-            if (card.AboutDraftOrder) continue; // a caution on an order being placed is shown every time
+            if (AlwaysShown(card)) continue; // a caution on an order being placed, or a gap in this call's data
             var kind = CardLogRecord.KindOf(card);
             if (repeatKey is not null && _recent.WasShown(repeatKey, kind, hookInstance, remindersSince!.Value))
             {
@@ -93,7 +94,7 @@ public sealed partial class CardLockOut
             {
                 foreach (var card in cards)
                 {
-                    if (card.AboutDraftOrder || withheld?.ContainsKey(card) == true) continue;
+                    if (AlwaysShown(card) || withheld?.ContainsKey(card) == true) continue;
                     var kind = CardLogRecord.KindOf(card);
                     if (history.LastOverride.TryGetValue(kind, out var overridden) && overridden >= now - _options.LockOutOf(kind))
                     {
@@ -112,7 +113,7 @@ public sealed partial class CardLockOut
         {
             foreach (var card in shown)
             {
-                if (!card.AboutDraftOrder) _recent.Remember(repeatKey, CardLogRecord.KindOf(card), hookInstance, now);
+                if (!AlwaysShown(card)) _recent.Remember(repeatKey, CardLogRecord.KindOf(card), hookInstance, now);
             }
         }
         if (withheld is null) return CardSelection.AllShown(cards, subject);
@@ -128,6 +129,12 @@ public sealed partial class CardLockOut
         }
         return new CardSelection(shown, held, subject);
     }
+
+    /// <summary>
+    /// Never held back: a caution on a draft order (shown whenever the order is) and a card saying what this call's data
+    /// could not tell (held back, the answer would read as "nothing to worry about").
+    /// </summary>
+    private static bool AlwaysShown(Card card) => card.AboutDraftOrder || card.AboutMissingData;
 
     /// <summary>
     /// One lookup for nobody at start-up, so the first hook calls do not pay for compiling the query path and opening the

@@ -37,6 +37,7 @@ public sealed class DataIncompleteCard(RlsKnowledge knowledge) : CardWriter(know
         }
         md.Append('\n');
         var card = NewCard(f, ctx, Indicator.Info, T("summary", ("what", string.Join(", ", what.Distinct()))), md);
+        card.AboutMissingData = true;
         card.OverrideReasons = OverrideReasons();
         return card;
     }

@@ -151,6 +151,32 @@ public sealed class LockOutTests(LockOutHost host) : IClassFixture<LockOutHost>
         Assert.Equal(first.Select(c => c.Uuid), retried.Select(c => c.Uuid));
     }
 
+    /// <summary>
+    /// A card saying what the call's data could not tell is never held back as a repeat: the second call of the encounter
+    /// would otherwise answer a bare <c>{"cards": []}</c> for a patient whose only RLS-aggravating drug cannot be read.
+    /// </summary>
+    [Fact]
+    public async Task DataIncomplete_IsShownOnEveryCallOfTheEncounter()
+    {
+        var patient = LockOutScenarios.NewPatient();
+        JsonObject Request()
+        {
+            var request = HookCalls.Request("requests/patient-view-active-paroxetine.json", patientId: patient, encounterId: "visit-9");
+            request.Remove("fhirServer");
+            request.Remove("fhirAuthorization");
+            var statement = request["prefetch"]!["medicationStatements"]!["entry"]![0]!["resource"]!.AsObject();
+            statement.Remove("medicationCodeableConcept");
+            statement["medicationReference"] = new JsonObject { ["reference"] = "Medication/med-paroxetine-20" };
+            return request;
+        }
+
+        var first = await HookCalls.CallAsync(host.Client, Request(), "rls-iron-patient-view");
+        var second = await HookCalls.CallAsync(host.Client, Request(), "rls-iron-patient-view");
+
+        Assert.Equal(["data-incomplete"], LockOutScenarios.Kinds(first));
+        Assert.Equal(["data-incomplete"], LockOutScenarios.Kinds(second));
+    }
+
     [Fact]
     public async Task NoEncounter_ReminderNotRepeatedWithinTheWindow_ShownAgainAfterIt()
     {
