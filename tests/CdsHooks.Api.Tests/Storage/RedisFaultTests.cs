@@ -119,6 +119,9 @@ public sealed class RedisFaultTests(RedisFaultHost host) : IClassFixture<RedisFa
 
         await host.Redis.StartAsync();
         await host.RedisRecoveredAsync(TimeSpan.FromSeconds(15));
+        // The client reports the connection restored before a command is sure to go through on it (seen once in CI: a
+        // 503 right after): readiness' own write says when Redis takes writes again, then every call is served.
+        await ReadyAgainAsync();
 
         await AssertServingAsync();
     }
@@ -147,12 +150,17 @@ public sealed class RedisFaultTests(RedisFaultHost host) : IClassFixture<RedisFa
         }
 
         // Nothing reconnects after a pause (the connection never dropped): readiness' own probe ends the episode.
+        await ReadyAgainAsync();
+        await AssertServingAsync();
+    }
+
+    private async Task ReadyAgainAsync()
+    {
         var deadline = Stopwatch.StartNew();
         while ((await host.ReadinessAsync()).Status != HttpStatusCode.OK)
         {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "readiness did not come back after Redis resumed");
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "readiness did not come back after Redis did");
         }
-        await AssertServingAsync();
     }
 
     private async Task AssertServingAsync()
