@@ -171,6 +171,29 @@ public abstract class CardWriter(RlsKnowledge knowledge, CardKind kind)
         Actions = [new CdsAction { Type = ActionType.Delete, Description = $"Remove the draft order for {order.Name}", ResourceId = order.ResourceId }],
     };
 
+    /// <summary>
+    /// How every card about a drug ends: a caution on the draft order when the drug is being ordered (shown whenever the
+    /// order is), the removal of that draft and, when due, <paramref name="ironStudies"/> as suggestions, and the card
+    /// kind's override reasons.
+    /// </summary>
+    protected void EndDrugCard(Card card, CardContext ctx, string key, MedicationFact medication, Suggestion? ironStudies)
+    {
+        var draft = medication.Origin == MedicationOrigin.Draft;
+        card.AboutDraftOrder = draft;
+        var suggestions = new List<Suggestion>(2);
+        if (draft && medication.ResourceId is not null)
+        {
+            suggestions.Add(Remove(ctx, key, medication, $"Remove the {Short(medication.Name, 60)} order", recommended: false));
+        }
+        if (ironStudies is not null) suggestions.Add(ironStudies);
+        if (suggestions.Count > 0)
+        {
+            card.Suggestions = suggestions;
+            card.SelectionBehavior = SelectionBehavior.Any;
+        }
+        card.OverrideReasons = OverrideReasons();
+    }
+
     /// <summary>A lab order: one draft ServiceRequest per code, for the RLS diagnosis.</summary>
     protected Suggestion LabOrderSuggestion(CardContext ctx, string key, LabOrder order, bool recommended = true) => new()
     {

@@ -33,20 +33,7 @@ public sealed class DrugCautionCard(RlsKnowledge knowledge, CardKind kind, IronS
         var summary = T("summary", ("drug", Capitalise(f.Drug.Ingredient)), ("class", classText),
             ("action", T(f.IronStudies is not null ? "action.checkIron" : "action.alternative")));
         var card = NewCard(f, ctx, Indicator.Warning, summary, md);
-        card.AboutDraftOrder = f.Medication.Origin == MedicationOrigin.Draft;
-
-        var suggestions = new List<Suggestion>(2);
-        if (f.Medication.Origin == MedicationOrigin.Draft && f.Medication.ResourceId is not null)
-        {
-            suggestions.Add(Remove(ctx, f.Key, f.Medication, $"Remove the {Short(f.Medication.Name, 60)} order", recommended: false));
-        }
-        if (f.IronStudies is { } due) suggestions.Add(ironStudies.Suggestion(due, ctx, f.Key));
-        if (suggestions.Count > 0)
-        {
-            card.Suggestions = suggestions;
-            card.SelectionBehavior = SelectionBehavior.Any;
-        }
-        card.OverrideReasons = OverrideReasons();
+        EndDrugCard(card, ctx, f.Key, f.Medication, f.IronStudies is { } due ? ironStudies.Suggestion(due, ctx, f.Key) : null);
         return card;
     }
 }
