@@ -2,7 +2,7 @@ namespace CdsHooks.Api.Analytics;
 
 /// <summary>
 /// Lock-outs applied per card kind (a card kind not shown again after an override): <see cref="Storage.LockOutCountQuery"/>
-/// reads them from the card log's withheld cards; <see cref="LockOutsNotRecorded"/> is for a store that keeps none.
+/// reads them from the card log's withheld cards (null while the lock-out is off: "not recorded").
 /// </summary>
 public interface ILockOutStatistics
 {
@@ -11,11 +11,4 @@ public interface ILockOutStatistics
     /// missing from the answer had none. Null when this store does not record lock-outs.
     /// </summary>
     Task<IReadOnlyDictionary<string, long>?> CountByCardKindAsync(DateTimeOffset from, DateTimeOffset to, string? serviceId, CancellationToken cancellationToken);
-}
-
-/// <summary>No lock-outs recorded: the report says so and the dashboard shows "not recorded".</summary>
-public sealed class LockOutsNotRecorded : ILockOutStatistics
-{
-    public Task<IReadOnlyDictionary<string, long>?> CountByCardKindAsync(DateTimeOffset from, DateTimeOffset to, string? serviceId, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyDictionary<string, long>?>(null);
 }

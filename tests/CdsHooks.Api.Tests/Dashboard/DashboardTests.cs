@@ -352,6 +352,25 @@ public sealed class DashboardAccessModeTests
     }
 
     [Fact]
+    public async Task LockOutOff_ReportSaysNotRecorded_AndThePageShowsADash()
+    {
+        await using var host = new ConfiguredHost("Development", ("Analytics:LockOut:Enabled", "false"));
+        _ = host.Client;
+        var card = new CdsHooks.Api.Analytics.IssuedCard(Guid.NewGuid().ToString(), "rls-iron-order-select", "iron-therapy", Guid.NewGuid().ToString(), host.Clock.GetUtcNow().AddDays(-1), []);
+        await using (var log = new CardLogStore(host.Services.GetRequiredService<CdsDatabase>())) await log.AppendAsync([card], CancellationToken.None);
+
+        using var client = new DashboardClient(host.BaseAddress);
+        using var report = await client.GetAsync("/dashboard/api/report");
+        using var json = System.Text.Json.JsonDocument.Parse(await report.Content.ReadAsStringAsync());
+        Assert.False(json.RootElement.GetProperty("lockOutsRecorded").GetBoolean());
+        Assert.False(json.RootElement.GetProperty("cardKinds")[0].TryGetProperty("lockOuts", out _));
+        using var page = await client.GetAsync("/dashboard");
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("<td data-field=\"lockOuts\" title=\"Not recorded by this store\">", html, StringComparison.Ordinal);
+        Assert.Contains("id=\"lockouts-note\"", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OverrideReasonFromAnEhr_IsEncodedOnThePage()
     {
         await using var host = new ConfiguredHost("Development");
