@@ -1,109 +1,100 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace CdsHooks.Testing;
 
 /// <summary>
-/// A clock whose time, and timers, move only when a test says so: Polly's delays, timeouts and circuit breaks
-/// and the service's deadlines run against it without any test sleeping. Starts at the fixtures' date.
+/// A <see cref="FakeTimeProvider"/> (time, and timers, move only when a test says so: Polly's delays, timeouts and
+/// circuit breaks and the service's deadlines run against it without any test sleeping) that also lets a test wait
+/// until the code under test has set a timer, instead of polling for it. Starts at the fixtures' date.
 /// </summary>
-public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
+public sealed class ManualTimeProvider(DateTimeOffset start) : FakeTimeProvider(start)
 {
     private readonly Lock _lock = new();
-    private readonly List<ManualTimer> _timers = [];
-    private DateTimeOffset _now = start;
-    private TaskCompletionSource _timerCreated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<WatchedTimer> _pending = [];
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ManualTimeProvider() : this(FixedTimeProvider.FixtureDate) { }
 
-    public override DateTimeOffset GetUtcNow()
-    {
-        lock (_lock) return _now;
-    }
-
-    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-    public override long GetTimestamp() => GetUtcNow().UtcTicks;
-
-    /// <summary>Due times (from their creation) of the timers still waiting.</summary>
+    /// <summary>Due times (as requested when each was set) of the timers still waiting.</summary>
     public IReadOnlyList<TimeSpan> PendingTimers()
     {
-        lock (_lock) return [.. _timers.Select(t => t.Requested)];
+        lock (_lock) return [.. _pending.Select(t => t.Requested)];
     }
 
     /// <summary>Waits (in real time, bounded) until a timer whose requested due time matches is waiting.</summary>
-    public async Task WaitForTimerAsync(Func<TimeSpan, bool> dueTime, TimeSpan timeout)
+    public Task WaitForTimerAsync(Func<TimeSpan, bool> dueTime, TimeSpan timeout) =>
+        WaitForTimersAsync(pending => pending.Any(dueTime), timeout);
+
+    /// <summary>Waits (in real time, bounded) until the waiting timers' requested due times meet <paramref name="condition"/>.</summary>
+    public async Task WaitForTimersAsync(Func<IReadOnlyList<TimeSpan>, bool> condition, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
         while (true)
         {
-            Task created;
+            Task changed;
             lock (_lock)
             {
-                if (_timers.Exists(t => dueTime(t.Requested))) return;
-                created = _timerCreated.Task;
+                if (condition([.. _pending.Select(t => t.Requested)])) return;
+                changed = _changed.Task;
             }
-            await created.WaitAsync(cts.Token);
-        }
-    }
-
-    /// <summary>Moves time forward, firing every timer that falls due on the way, in order.</summary>
-    public void Advance(TimeSpan by)
-    {
-        DateTimeOffset target;
-        lock (_lock) target = _now + by;
-        while (true)
-        {
-            ManualTimer? due;
-            lock (_lock)
-            {
-                due = _timers.Where(t => t.DueAt <= target).MinBy(t => t.DueAt);
-                if (due is null)
-                {
-                    _now = target;
-                    return;
-                }
-                if (due.DueAt > _now) _now = due.DueAt;
-                if (due.Period > TimeSpan.Zero && due.Period != Timeout.InfiniteTimeSpan) due.DueAt = _now + due.Period;
-                else _timers.Remove(due);
-            }
-            due.Fire();
+            await changed.WaitAsync(cts.Token);
         }
     }
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
-        var timer = new ManualTimer(this, callback, state);
+        var timer = new WatchedTimer(this, callback, state);
+        timer.Inner = base.CreateTimer(static s => ((WatchedTimer)s!).Fire(), timer, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         timer.Change(dueTime, period);
         return timer;
     }
 
-    private void Schedule(ManualTimer timer, TimeSpan dueTime, TimeSpan period)
+    /// <summary>Records a timer's (re)scheduling, then wakes the waiters: the fake timer is set before anyone can advance past it.</summary>
+    private void Schedule(WatchedTimer timer, TimeSpan dueTime, TimeSpan period)
     {
-        TaskCompletionSource created;
+        TaskCompletionSource changed;
         lock (_lock)
         {
-            _timers.Remove(timer);
-            if (dueTime == Timeout.InfiniteTimeSpan) return;
+            timer.Inner!.Change(dueTime, period);
+            _pending.Remove(timer);
             timer.Requested = dueTime;
-            timer.DueAt = _now + dueTime;
-            timer.Period = period;
-            _timers.Add(timer);
-            created = _timerCreated;
-            _timerCreated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            timer.Periodic = period > TimeSpan.Zero && period != Timeout.InfiniteTimeSpan;
+            if (dueTime != Timeout.InfiniteTimeSpan) _pending.Add(timer);
+            changed = _changed;
+            _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
-        created.TrySetResult();
+        changed.TrySetResult();
     }
 
-    private void Remove(ManualTimer timer)
+    private void Fired(WatchedTimer timer)
     {
-        lock (_lock) _timers.Remove(timer);
+        lock (_lock)
+        {
+            if (!timer.Periodic) _pending.Remove(timer);
+        }
     }
 
-    private sealed class ManualTimer(ManualTimeProvider owner, TimerCallback callback, object? state) : ITimer
+    private void Remove(WatchedTimer timer)
     {
+        lock (_lock)
+        {
+            _pending.Remove(timer);
+            timer.Inner!.Dispose();
+        }
+    }
+
+    /// <summary>The library's fake timer, watched: which timers wait, and for how long each asked.</summary>
+    private sealed class WatchedTimer(ManualTimeProvider owner, TimerCallback callback, object? state) : ITimer
+    {
+        public ITimer? Inner { get; set; }
         public TimeSpan Requested { get; set; }
-        public DateTimeOffset DueAt { get; set; }
-        public TimeSpan Period { get; set; }
+        public bool Periodic { get; set; }
 
-        public void Fire() => callback(state);
+        public void Fire()
+        {
+            owner.Fired(this);
+            callback(state);
+        }
 
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {

@@ -210,7 +210,7 @@ public sealed class FhirRetryAfterTests(RetryAfterHost host) : IClassFixture<Ret
 
         var call = host.PostAsync("rls-iron-order-select", body);
         // Only the deadline and the retry's wait are left on the clock (no attempt still running its 2 s timeout).
-        await WaitForTimersAsync(t => t.Contains(Deadline) && t.Contains(TimeSpan.FromSeconds(5)) && !t.Contains(TimeSpan.FromSeconds(2)));
+        await host.ManualClock.WaitForTimersAsync(t => t.Contains(Deadline) && t.Contains(TimeSpan.FromSeconds(5)) && !t.Contains(TimeSpan.FromSeconds(2)), TimeSpan.FromSeconds(10));
         host.ManualClock.Advance(Deadline - TimeSpan.FromMilliseconds(1));
         Assert.False(call.IsCompleted);
         host.ManualClock.Advance(TimeSpan.FromMilliseconds(1));
@@ -234,15 +234,6 @@ public sealed class FhirRetryAfterTests(RetryAfterHost host) : IClassFixture<Ret
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(2, host.Fhir.Requests.Count);
-    }
-
-    private async Task WaitForTimersAsync(Func<IReadOnlyList<TimeSpan>, bool> condition)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!condition(host.ManualClock.PendingTimers()))
-        {
-            await Task.Delay(10, cts.Token);
-        }
     }
 
     private Uri PatientUrl => new(host.Fhir.BaseUrl.AbsoluteUri + "/Patient/rls-lowiron-f29");
