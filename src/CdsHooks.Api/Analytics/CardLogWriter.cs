@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using CdsHooks.Api.Storage;
+using CdsHooks.Api.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace CdsHooks.Api.Analytics;
@@ -159,7 +161,7 @@ public sealed partial class CardLogWriter : IHostedService, ICardLog, ICardLogHe
                     await LingerAsync(stoppingToken);
                     Take(batch, flushes, _batchSize);
                     // Half full: the store does not keep up; the spool takes the load and replay catches up.
-                    var stored = batch.Count == 0 || (_queue.Reader.Count < _capacity / 2 && await TryStoreAsync(batch));
+                    var stored = batch.Count == 0 || (_queue.Reader.Count < _capacity / 2 && await TryStoreAsync(batch, fromSpool: false));
                     if (!stored) Spool(batch, replayNow: _failure is null);
                     batch.Clear();
                     FinishFlushes(flushes);
@@ -234,14 +236,18 @@ public sealed partial class CardLogWriter : IHostedService, ICardLog, ICardLogHe
     /// command's own timeout ends it) and a fresh store is used next time. Not cancelled: an Npgsql cancellation sends a
     /// cancel request from the token's callback, which under a dying server stalled the process (see CardLockOut). Run on
     /// the thread pool because SQLite's "async" calls complete synchronously, which no timeout could interrupt.
+    /// Each write is a root span (<see cref="CdsTelemetry.CardLogWriteSpan"/>): it runs after the hook calls whose cards
+    /// it stores, outside any of them.
     /// </summary>
-    private async Task<bool> TryStoreAsync(IReadOnlyList<CardLogRecord> records)
+    private async Task<bool> TryStoreAsync(IReadOnlyList<CardLogRecord> records, bool fromSpool)
     {
+        using var span = StartWriteSpan(records.Count, fromSpool);
         var store = _store;
         var attempt = Task.Run(() => store.AppendAsync(records, CancellationToken.None), CancellationToken.None);
         try
         {
             await attempt.WaitAsync(_writeTimeout, TimeProvider.System);
+            span?.SetTag(CdsTelemetry.CardLogOutcome, "stored");
             _written.Add(records.Count);
             if (_failure is { } failure)
             {
@@ -261,6 +267,9 @@ public sealed partial class CardLogWriter : IHostedService, ICardLog, ICardLogHe
                 ex = new TimeoutException($"The card-log store did not answer within {_writeTimeout.TotalMilliseconds:0} ms.", ex);
             }
             _writeFailures.Add(1);
+            span?.SetTag(CdsTelemetry.CardLogOutcome, ex is TimeoutException ? "timeout" : "failed");
+            span?.SetTag(CdsTelemetry.ErrorType, ex.GetType().Name);
+            span?.SetStatus(ActivityStatusCode.Error);
             if (_failure is null)
             {
                 _failure = new StoreFailure(_clock.GetUtcNow(), Describe(ex));
@@ -339,13 +348,26 @@ public sealed partial class CardLogWriter : IHostedService, ICardLog, ICardLogHe
         flushes.Clear();
     }
 
+    /// <summary>A root span for one store write: the rows, where they came from (the queue or the spool) and the store.</summary>
+    private Activity? StartWriteSpan(int rows, bool fromSpool)
+    {
+        if (!CdsTelemetry.Tracing) return null;
+        // The writer's loop never runs under a hook call's span; this makes sure the write is a trace of its own.
+        Activity.Current = null;
+        var span = CdsTelemetry.Source.StartActivity(CdsTelemetry.CardLogWriteSpan, ActivityKind.Internal, parentContext: default);
+        span?.SetTag(CdsTelemetry.CardLogRows, rows);
+        span?.SetTag(CdsTelemetry.CardLogSource, fromSpool ? "spool" : "queue");
+        span?.SetTag(CdsTelemetry.StoreProvider, _database.Provider);
+        return span;
+    }
+
     /// <summary>Stores the spool's next batch; true when it was stored (or the spool was empty).</summary>
     private async Task<bool> TryReplayAsync()
     {
         var spool = _spool!;
         if (spool.IsEmpty) return true;
         var records = spool.Read(_batchSize, out var next, out var consumed);
-        if (records.Count > 0 && !await TryStoreAsync(records)) return false;
+        if (records.Count > 0 && !await TryStoreAsync(records, fromSpool: true)) return false;
         _replayed.Add(records.Count);
         try
         {

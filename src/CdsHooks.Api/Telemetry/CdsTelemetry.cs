@@ -28,9 +28,16 @@ public static class CdsTelemetry
 
     public const string OtlpEndpointKey = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
-    /// <summary>Every meter of the service: its own and those of the card log, the stores, security and lock-outs.</summary>
+    /// <summary>
+    /// Polly's meter (Polly.Extensions): the FHIR client's resilience events (retries, attempt timeouts, circuit
+    /// changes) and attempt and pipeline durations. Its tags are the pipeline's name and instance (the FHIR server's
+    /// authority), strategy and event names, attempt numbers and exception types: no URL path or query (tested).
+    /// </summary>
+    public const string PollyMeterName = "Polly";
+
+    /// <summary>Every meter of the service: its own and those of the card log, the stores, security, lock-outs and the FHIR client's resilience.</summary>
     public static readonly IReadOnlyList<string> MeterNames =
-        [CdsMetrics.MeterName, CdsClientAuthenticationMiddleware.MeterName, CardLogWriter.MeterName, StoreHealth.MeterName, CardLockOut.MeterName];
+        [CdsMetrics.MeterName, CdsClientAuthenticationMiddleware.MeterName, CardLogWriter.MeterName, StoreHealth.MeterName, CardLockOut.MeterName, PollyMeterName];
 
     public static readonly ActivitySource Source = new(ActivitySourceName);
 
@@ -40,6 +47,8 @@ public static class CdsTelemetry
     public const string RulesSpan = "cds.rules";
     public const string LockOutSpan = "cds.lock_out.select";
     public const string CardLogEnqueueSpan = "cds.card_log.enqueue";
+    /// <summary>A root span per card-log batch written to the store (in the background, after the hook calls).</summary>
+    public const string CardLogWriteSpan = "cds.card_log.write";
     public const string FeedbackStoreSpan = "cds.feedback.store";
 
     // Attribute (and metric tag) names.
@@ -55,6 +64,10 @@ public static class CdsTelemetry
     public const string AuthOutcome = "cds.auth.outcome";
     public const string AuthReason = "cds.auth.reason";
     public const string ClientIssuer = "cds.client.issuer";
+    public const string CardLogRows = "cds.card_log.rows";
+    public const string CardLogSource = "cds.card_log.source";
+    public const string CardLogOutcome = "cds.card_log.outcome";
+    public const string StoreProvider = "db.system.name";
     public const string FeedbackOutcome = "cds.feedback.outcome";
     public const string FeedbackReports = "cds.feedback.reports";
     public const string FeedbackStored = "cds.feedback.stored";

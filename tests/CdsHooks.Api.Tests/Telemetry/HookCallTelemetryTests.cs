@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using CdsHooks.Api.Fhir;
 using CdsHooks.Api.Telemetry;
 using CdsHooks.Api.Tests.Fhir;
 using CdsHooks.Testing;
@@ -172,6 +173,11 @@ public sealed class HookCallTelemetryTests : IClassFixture<TelemetryFallbackHost
         Assert.All(Children(spans, server, "fhir.read").Where(r => r != retried), r => Assert.Equal(1, r.GetTagItem("fhir.attempts")));
 
         TelemetryCapture.FlushMetrics(_host.Services);
+        // Polly's own meter joins the pipeline: the retry is one of its resilience events, named by the FHIR client's
+        // pipeline and the server's authority (never a path or query: the test below looks at every tag).
+        Assert.Contains(_host.Telemetry.Points("resilience.polly.strategy.events"), p =>
+            TelemetryCapture.Tag(p, "event.name") == "OnRetry" && TelemetryCapture.Tag(p, "pipeline.name") == FhirResiliencePipeline.TelemetryName
+            && TelemetryCapture.Tag(p, "pipeline.instance") == _host.Fhir.BaseUrl.GetLeftPart(UriPartial.Authority) && p.GetSumLong() >= 1);
         var points = _host.Telemetry.Points("cds.fhir.attempts");
         Assert.Contains(points, p => TelemetryCapture.Tag(p, "fhir.attempt") == "1" && TelemetryCapture.Tag(p, "http.response.status_code") == "503"
             && TelemetryCapture.Tag(p, "server.address") == "127.0.0.1" && p.GetSumLong() >= 1);
@@ -195,6 +201,25 @@ public sealed class HookCallTelemetryTests : IClassFixture<TelemetryFallbackHost
         TelemetryCapture.FlushMetrics(_host.Services);
         Assert.Contains(_host.Telemetry.Points("cds.lock_out.withheld"), p =>
             TelemetryCapture.Tag(p, "reason") == "repeat" && TelemetryCapture.Tag(p, "card_kind") == "iron-therapy" && p.GetSumLong() >= 1);
+    }
+
+    [Fact]
+    public async Task CardsOfAHookCall_WrittenToTheStoreInARootSpanOfTheirOwn()
+    {
+        var written = _host.Telemetry.Spans.Count;
+        var (answer, server, _) = await CallAsync(FixtureFiles.ReadFixture(Fixture));
+        Assert.True(answer.Status == HttpStatusCode.OK, answer.ToString());
+
+        // The batch is written after the answer, in the background: its span is a trace of its own, not the call's.
+        var write = await _host.Telemetry.Spans.WaitForAsync(s => s.OperationName == "cds.card_log.write" && s.StartTimeUtc >= server.StartTimeUtc, TimeSpan.FromSeconds(10));
+        Assert.Equal(default, write.ParentSpanId);
+        Assert.NotEqual(server.TraceId, write.TraceId);
+        Assert.True((int)write.GetTagItem("cds.card_log.rows")! >= 1);
+        Assert.Equal("queue", write.GetTagItem("cds.card_log.source"));
+        Assert.Equal("stored", write.GetTagItem("cds.card_log.outcome"));
+        Assert.Equal("sqlite", write.GetTagItem("db.system.name"));
+        Assert.Equal(ActivityStatusCode.Unset, write.Status);
+        Assert.True(_host.Telemetry.Spans.Count > written);
     }
 
     [Fact]
