@@ -99,6 +99,7 @@ public sealed class DashboardTests(DashboardHost host) : IClassFixture<Dashboard
     {
         using var client = await ClientAsync();
         var cookie = await client.SignInAsync();
+        var signedIn = host.Clock.GetUtcNow();
         host.Clock.Advance(TimeSpan.FromMinutes(61));
         try
         {
@@ -107,7 +108,7 @@ public sealed class DashboardTests(DashboardHost host) : IClassFixture<Dashboard
         }
         finally
         {
-            host.Clock.Advance(TimeSpan.FromMinutes(-61));
+            host.Clock.Set(signedIn);
         }
     }
 
@@ -448,8 +449,7 @@ public sealed class DashboardOptionsTests
     [InlineData("Dashboard:LoginAttemptsPerMinute", "0")]
     public void BadDashboardSetting_StopsTheBootNamingTheKey(string key, string value)
     {
-        using var host = new ConfiguredHost((key, value));
-        var error = Assert.ThrowsAny<Exception>(() => host.Client);
+        var error = ConfiguredHost.BootFailure((key, value));
         Assert.Contains(key, error.ToString(), StringComparison.Ordinal);
     }
 }

@@ -15,8 +15,7 @@ public sealed class StartupValidationTests
     [Fact]
     public void WindowOutOfRange_FailsAtBoot_NamingTheKey()
     {
-        using var host = new ConfiguredHost(("Rls:IronStudiesWindowDays", "5"));
-        var ex = Assert.ThrowsAny<Exception>(() => host.Client);
+        var ex = ConfiguredHost.BootFailure(("Rls:IronStudiesWindowDays", "5"));
         var validation = FindInner<OptionsValidationException>(ex);
         Assert.Contains("Rls:IronStudiesWindowDays", validation.Message);
     }
@@ -31,8 +30,7 @@ public sealed class StartupValidationTests
     [InlineData("Analytics:CardLogSpoolMaxBytes", "1000")]
     public void CardLogSettingOutOfRange_FailsAtBoot_NamingTheKey(string key, string value)
     {
-        using var host = new ConfiguredHost((key, value));
-        var ex = Assert.ThrowsAny<Exception>(() => host.Client);
+        var ex = ConfiguredHost.BootFailure((key, value));
         Assert.Contains(key, FindInner<OptionsValidationException>(ex).Message);
     }
 
@@ -41,8 +39,7 @@ public sealed class StartupValidationTests
     [InlineData("Testing")]
     public void PatientKeyMissing_OutsideDevelopmentWithTheLockOutOn_FailsAtBootNamingTheKey(string environment)
     {
-        using var host = new ConfiguredHost(environment, ("Analytics:PatientKey", null));
-        var ex = Assert.ThrowsAny<Exception>(() => host.Client);
+        var ex = ConfiguredHost.BootFailure(environment, ("Analytics:PatientKey", null));
         var message = FindInner<OptionsValidationException>(ex).Message;
         Assert.Contains("Analytics:PatientKey is required", message);
         Assert.Contains("Analytics__LockOut__Enabled=false", message);
@@ -59,8 +56,7 @@ public sealed class StartupValidationTests
     [InlineData("Analytics:LockOut:LookupTimeoutMilliseconds", "0")]
     public void LockOutSettingInvalid_FailsAtBoot_NamingTheKey(string key, string value)
     {
-        using var host = new ConfiguredHost((key, value));
-        var ex = Assert.ThrowsAny<Exception>(() => host.Client);
+        var ex = ConfiguredHost.BootFailure((key, value));
         Assert.Contains(key, FindInner<OptionsValidationException>(ex).Message);
     }
 
@@ -92,8 +88,7 @@ public sealed class StartupValidationTests
     [Fact]
     public void KnowledgePathMissing_FailsAtBoot_NamingTheKey()
     {
-        using var host = new ConfiguredHost(("Rls:KnowledgePath", "/nonexistent/knowledge.json"));
-        var ex = Assert.ThrowsAny<Exception>(() => host.Client);
+        var ex = ConfiguredHost.BootFailure(("Rls:KnowledgePath", "/nonexistent/knowledge.json"));
         Assert.Contains("Rls:KnowledgePath", FindInner<OptionsValidationException>(ex).Message);
     }
 
@@ -105,8 +100,7 @@ public sealed class StartupValidationTests
         File.WriteAllText(path, original.Replace("\"ferritinIronTherapyMaxNgPerMl\": {\n      \"value\": 75", "\"ferritinIronTherapyMaxNgPerMl\": {\n      \"value\": 150", StringComparison.Ordinal));
         try
         {
-            using var host = new ConfiguredHost(("Rls:KnowledgePath", path));
-            var ex = Assert.ThrowsAny<Exception>(() => host.Client);
+            var ex = ConfiguredHost.BootFailure(("Rls:KnowledgePath", path));
             Assert.Contains("ferritin thresholds must rise", FindInner<InvalidOperationException>(ex).Message);
         }
         finally
