@@ -1,5 +1,5 @@
 using System.Data.Common;
-using CdsHooks.Api.Storage;
+using CdsHooks.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CdsHooks.Api.Tests;

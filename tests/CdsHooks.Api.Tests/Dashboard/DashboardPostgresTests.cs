@@ -1,5 +1,5 @@
-using CdsHooks.Api.Storage;
 using CdsHooks.Api.Tests.Storage;
+using CdsHooks.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CdsHooks.Api.Tests.Dashboard;

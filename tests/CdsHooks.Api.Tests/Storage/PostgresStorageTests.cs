@@ -1,7 +1,7 @@
 using System.Net;
 using CdsHooks.Api.Analytics;
-using CdsHooks.Api.Storage;
 using CdsHooks.Api.Tests.Feedback;
+using CdsHooks.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 

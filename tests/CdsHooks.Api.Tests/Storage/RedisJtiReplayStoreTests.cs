@@ -1,6 +1,6 @@
 using System.Net;
 using CdsHooks.Api.Security;
-using CdsHooks.Api.Storage;
+using CdsHooks.Storage;
 using CdsHooks.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text;
-using CdsHooks.Api.Storage;
 using CdsHooks.Api.Tests.Feedback;
 using CdsHooks.Protocol;
+using CdsHooks.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using CdsHooks.Api.Storage;
+using CdsHooks.Storage;
 using CdsHooks.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,7 +1,7 @@
 using System.Data.Common;
-using CdsHooks.Api.Analytics;
+using System.Globalization;
 
-namespace CdsHooks.Api.Storage;
+namespace CdsHooks.Storage;
 
 /// <summary>
 /// Card log rows: cards shown (<c>card_log</c>) and cards held back (<c>card_withheld</c>). A card uuid is derived from
@@ -47,6 +47,14 @@ public sealed class CardLogStore(CdsDatabase database) : IAsyncDisposable
             await CloseAsync();
             throw;
         }
+    }
+
+    /// <summary>Cards shown so far (<c>card_log</c> rows): demo data goes into an empty store only.</summary>
+    public async Task<long> CountIssuedAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = CdsDatabase.Command(connection, null, "SELECT COUNT(*) FROM card_log");
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
 
     /// <summary>One prepared statement per table executed per row: SQLite runs in-process, so a row costs no round trip.</summary>

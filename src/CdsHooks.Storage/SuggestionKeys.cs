@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace CdsHooks.Api.Analytics;
+namespace CdsHooks.Storage;
 
 /// <summary>
 /// How the card log stores each suggestion's stable key (<c>card_log.suggestion_keys</c>): space-separated in the order

@@ -1,7 +1,6 @@
 using System.Data.Common;
-using CdsHooks.Api.Feedback;
 
-namespace CdsHooks.Api.Storage;
+namespace CdsHooks.Storage;
 
 /// <summary>How many reports of one feedback request were new and how many had been stored before.</summary>
 public readonly record struct FeedbackSaveResult(int Stored, int AlreadyStored);

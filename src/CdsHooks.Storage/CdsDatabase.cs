@@ -2,7 +2,7 @@ using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
-namespace CdsHooks.Api.Storage;
+namespace CdsHooks.Storage;
 
 /// <summary>
 /// The relational store behind feedback and the card log. The SQL is shared (both engines take <c>@name</c>

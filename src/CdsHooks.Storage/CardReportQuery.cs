@@ -1,8 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
-using CdsHooks.Api.Analytics;
 
-namespace CdsHooks.Api.Storage;
+namespace CdsHooks.Storage;
 
 /// <summary>
 /// The dashboard's figures over [from, to), optionally for one service: per card kind, totals and a weekly series

@@ -1,9 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
-using CdsHooks.Api.Security;
 using StackExchange.Redis;
 
-namespace CdsHooks.Api.Storage;
+namespace CdsHooks.Storage;
 
 /// <summary>
 /// The jti replay store shared by every node (CDS Hooks 2.0 §Trusting CDS Clients: a jti is used once): one atomic
@@ -11,7 +10,7 @@ namespace CdsHooks.Api.Storage;
 /// When Redis fails or does not answer within <see cref="RedisOptions.OperationTimeout"/> this throws
 /// <see cref="StoreUnavailableException"/>: the token cannot be checked, so it is not accepted (fail closed, 503).
 /// </summary>
-public sealed class RedisJtiReplayStore(RedisConnection redis, TimeProvider clock) : IJtiReplayStore
+internal sealed class RedisJtiReplayStore(RedisConnection redis, TimeProvider clock) : IJtiReplayStore
 {
     /// <summary>A token expiring now is still remembered this long, so a replay within the validator's clock skew is caught.</summary>
     public static readonly TimeSpan MinimumRetention = TimeSpan.FromSeconds(1);

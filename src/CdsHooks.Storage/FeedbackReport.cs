@@ -1,4 +1,4 @@
-namespace CdsHooks.Api.Feedback;
+namespace CdsHooks.Storage;
 
 public enum FeedbackOutcome
 {

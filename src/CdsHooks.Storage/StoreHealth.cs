@@ -1,9 +1,10 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using StackExchange.Redis;
 
-namespace CdsHooks.Api.Storage;
+namespace CdsHooks.Storage;
 
 /// <summary>A store component that is failing: since when, why (safe to show: no data, no addresses), how often.</summary>
 public sealed record StoreFailure(string Component, string Reason, DateTimeOffset Since, long Failures);

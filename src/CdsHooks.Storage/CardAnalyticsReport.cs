@@ -1,6 +1,4 @@
-using System.Text.Json.Serialization;
-
-namespace CdsHooks.Api.Analytics;
+namespace CdsHooks.Storage;
 
 /// <summary>The answer of <c>GET /analytics/cards</c>.</summary>
 public sealed class CardAnalyticsReport
@@ -52,7 +50,3 @@ public sealed class FeedbackCounts
     public long Accepted { get; set; }
     public long Overridden { get; set; }
 }
-
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(CardAnalyticsReport))]
-public sealed partial class AnalyticsJsonContext : JsonSerializerContext;

@@ -1,13 +1,13 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace CdsHooks.Api.Storage;
+namespace CdsHooks.Storage;
 
 /// <summary>
 /// Ready when the database answers a trivial query and its writers (feedback, card log) are not failing, as they
 /// report to <see cref="StoreHealth"/>: a full disk lets reads through but not writes. While feedback writes are
 /// failing each check probes a write, so readiness comes back by itself once there is room again.
 /// </summary>
-public sealed class StorageHealthCheck(CdsDatabase database, FeedbackStore feedback, StoreHealth health) : IHealthCheck
+internal sealed class StorageHealthCheck(CdsDatabase database, FeedbackStore feedback, StoreHealth health) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -50,7 +50,7 @@ public sealed class StorageHealthCheck(CdsDatabase database, FeedbackStore feedb
 /// jti. A write rather than PING, so a Redis that answers but refuses writes (out of memory, a read-only replica)
 /// is not ready either.
 /// </summary>
-public sealed class RedisHealthCheck(RedisConnection redis) : IHealthCheck
+internal sealed class RedisHealthCheck(RedisConnection redis) : IHealthCheck
 {
     private const string ProbeKey = "cds:ready-probe";
 

@@ -1,6 +1,8 @@
 using System.Data.Common;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
-namespace CdsHooks.Api.Storage;
+namespace CdsHooks.Storage;
 
 /// <summary>
 /// Creates or upgrades the schema at start-up, before the service answers: each migration runs once, in order, in

@@ -1,6 +1,4 @@
-using System.Text.Json.Serialization;
-
-namespace CdsHooks.Api.Analytics;
+namespace CdsHooks.Storage;
 
 /// <summary>
 /// The answer of <c>GET /analytics/cards/report</c> and <c>GET /dashboard/api/report</c>: per card kind over [from, to),
@@ -79,7 +77,3 @@ public sealed class SuggestionCount
     /// <summary>Distinct cards on which this suggestion was accepted.</summary>
     public long Accepted { get; set; }
 }
-
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(CardReport))]
-public sealed partial class CardReportJsonContext : JsonSerializerContext;

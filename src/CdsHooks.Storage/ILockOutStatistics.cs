@@ -1,7 +1,7 @@
-namespace CdsHooks.Api.Analytics;
+namespace CdsHooks.Storage;
 
 /// <summary>
-/// Lock-outs applied per card kind (a card kind not shown again after an override): <see cref="Storage.LockOutCountQuery"/>
+/// Lock-outs applied per card kind (a card kind not shown again after an override): <see cref="LockOutCountQuery"/>
 /// reads them from the card log's withheld cards (null while the lock-out is off: "not recorded").
 /// </summary>
 public interface ILockOutStatistics

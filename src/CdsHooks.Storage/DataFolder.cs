@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 
-namespace CdsHooks.Api.Storage;
+namespace CdsHooks.Storage;
 
 /// <summary>
 /// Where the service keeps its local files (the card-log spool, a development patient key): the SQLite file's folder, or

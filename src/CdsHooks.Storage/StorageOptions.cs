@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace CdsHooks.Api.Storage;
+namespace CdsHooks.Storage;
 
 /// <summary>Where feedback and the card log are kept (section <c>Storage</c>).</summary>
 public sealed class StorageOptions
@@ -24,7 +24,7 @@ public sealed class StorageOptions
 }
 
 /// <summary>Cross-node state (section <c>Redis</c>); unset means this process keeps it in memory.</summary>
-public sealed class RedisOptions
+internal sealed class RedisOptions
 {
     public const string Section = "Redis";
 
@@ -46,7 +46,7 @@ public sealed class RedisOptions
 }
 
 /// <summary>A bad storage configuration stops the service at boot with a message naming the key.</summary>
-public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
+internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
 {
     public ValidateOptionsResult Validate(string? name, StorageOptions options)
     {
@@ -89,7 +89,7 @@ public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
     }
 }
 
-public sealed class RedisOptionsValidator : IValidateOptions<RedisOptions>
+internal sealed class RedisOptionsValidator : IValidateOptions<RedisOptions>
 {
     public ValidateOptionsResult Validate(string? name, RedisOptions options)
     {

@@ -1,7 +1,9 @@
-using CdsHooks.Api.Security;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace CdsHooks.Api.Storage;
+namespace CdsHooks.Storage;
 
 public static class StorageExtensions
 {

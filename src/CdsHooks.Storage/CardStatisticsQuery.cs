@@ -1,8 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
-using CdsHooks.Api.Analytics;
 
-namespace CdsHooks.Api.Storage;
+namespace CdsHooks.Storage;
 
 /// <summary>
 /// Counts per service and card kind over [from, to): cards issued (by issue time), cards held back by the lock-out (by

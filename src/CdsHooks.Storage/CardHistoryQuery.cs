@@ -3,7 +3,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 
-namespace CdsHooks.Api.Storage;
+namespace CdsHooks.Storage;
 
 /// <summary>What the lock-out asks about one patient (keyed hash) and the card kinds a hook call produced.</summary>
 /// <param name="PatientKey">The patient's keyed hash.</param>

@@ -1,16 +1,14 @@
 using System.Globalization;
-using CdsHooks.Api.Analytics;
-using Microsoft.Extensions.Options;
 
-namespace CdsHooks.Api.Storage;
+namespace CdsHooks.Storage;
 
 /// <summary>
 /// Lock-outs applied per card kind: the cards the lock-out after override held back (<c>card_withheld</c> rows with
 /// reason <c>lock-out</c>; reminders held back as repeats in one encounter are not lock-outs and are not counted).
-/// With the lock-out off (<c>Analytics:LockOut:Enabled=false</c>) nothing is recorded: the answer is null, and the
-/// report and dashboard say "not recorded" rather than a zero.
+/// With the lock-out off (<c>lockOutEnabled</c> false, <c>Analytics:LockOut:Enabled=false</c>) nothing is
+/// recorded: the answer is null, and the report and dashboard say "not recorded" rather than a zero.
 /// </summary>
-public sealed class LockOutCountQuery(CdsDatabase database, IOptions<AnalyticsOptions> options) : ILockOutStatistics
+public sealed class LockOutCountQuery(CdsDatabase database, bool lockOutEnabled) : ILockOutStatistics
 {
     private const string Count = """
         SELECT card_kind, COUNT(*)
@@ -21,7 +19,7 @@ public sealed class LockOutCountQuery(CdsDatabase database, IOptions<AnalyticsOp
 
     public async Task<IReadOnlyDictionary<string, long>?> CountByCardKindAsync(DateTimeOffset from, DateTimeOffset to, string? serviceId, CancellationToken cancellationToken)
     {
-        if (!options.Value.LockOut.Enabled) return null;
+        if (!lockOutEnabled) return null;
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = CdsDatabase.Command(connection, null, string.Format(CultureInfo.InvariantCulture, Count, serviceId is null ? "" : " AND service_id = @service"))
             .With("reason", WithheldCard.Code(WithholdReason.LockOut))
