@@ -13,7 +13,7 @@ namespace CdsHooks.Storage;
 /// Start-up never waits for Redis: the connection is opened in the background when the host starts, and a Redis that
 /// is down then (or later) is reconnected in the background while readiness says not ready and calls get 503.
 /// </summary>
-internal sealed partial class RedisConnection : IHostedService, IAsyncDisposable
+public sealed partial class RedisConnection : IHostedService, IAsyncDisposable
 {
     /// <summary>Reconnect attempts back off from 250 ms to 2 s, so a Redis that is back is used again within ~2 s.</summary>
     private static readonly ExponentialRetry Reconnect = new(250, 2000);

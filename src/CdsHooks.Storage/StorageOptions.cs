@@ -24,7 +24,7 @@ public sealed class StorageOptions
 }
 
 /// <summary>Cross-node state (section <c>Redis</c>); unset means this process keeps it in memory.</summary>
-internal sealed class RedisOptions
+public sealed class RedisOptions
 {
     public const string Section = "Redis";
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using CdsHooks.Storage;
+using CdsHooks.Testing;
 using Xunit.Abstractions;
 
 namespace CdsHooks.Api.Tests.Feedback;

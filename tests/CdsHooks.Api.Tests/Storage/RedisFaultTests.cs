@@ -8,6 +8,7 @@ using CdsHooks.Api.Security;
 using CdsHooks.Api.Tests.Feedback;
 using CdsHooks.Api.Tests.Security;
 using CdsHooks.Storage;
+using CdsHooks.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CdsHooks.Api.Tests.Storage;

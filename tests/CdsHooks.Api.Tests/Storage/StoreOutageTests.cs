@@ -6,6 +6,7 @@ using CdsHooks.Api.LockOut;
 using CdsHooks.Api.Tests.Analytics;
 using CdsHooks.Api.Tests.LockOut;
 using CdsHooks.Storage;
+using CdsHooks.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using CdsHooks.Storage;
 using CdsHooks.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,7 +6,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using StackExchange.Redis;
 
-namespace CdsHooks.Api.Tests.Storage;
+namespace CdsHooks.Storage.Tests;
 
 /// <summary>The shared store-health signal: one log line per episode, every failure counted, readiness' view of it.</summary>
 public sealed class StoreHealthTests : IDisposable

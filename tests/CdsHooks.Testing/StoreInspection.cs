@@ -1,18 +1,11 @@
 using System.Data.Common;
 using CdsHooks.Storage;
-using Microsoft.Extensions.DependencyInjection;
 
-namespace CdsHooks.Api.Tests;
+namespace CdsHooks.Testing;
 
-/// <summary>Reads the host's own store (SQLite or PostgreSQL) so tests check what was really written.</summary>
+/// <summary>Reads a store (SQLite or PostgreSQL) so tests check what was really written.</summary>
 public static class StoreInspection
 {
-    public static Task<List<Dictionary<string, object?>>> FeedbackRowsAsync(this CdsServiceHost host, string cardUuid) =>
-        QueryAsync(host.Services.GetRequiredService<CdsDatabase>(), "SELECT * FROM feedback WHERE card_uuid = @card ORDER BY outcome_at, report_detail", ("card", cardUuid));
-
-    public static Task<List<Dictionary<string, object?>>> CardLogRowsAsync(this CdsServiceHost host, string hookInstance) =>
-        QueryAsync(host.Services.GetRequiredService<CdsDatabase>(), "SELECT * FROM card_log WHERE hook_instance = @hook ORDER BY card_kind", ("hook", hookInstance));
-
     public static async Task<List<Dictionary<string, object?>>> QueryAsync(CdsDatabase database, string sql, params (string Name, object Value)[] parameters)
     {
         await using var connection = await database.OpenAsync(CancellationToken.None);
@@ -35,4 +28,5 @@ public static class StoreInspection
         }
         return rows;
     }
+
 }
