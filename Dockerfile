@@ -8,6 +8,7 @@ COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/CdsHooks.Fhir/CdsHooks.Fhir.csproj src/CdsHooks.Fhir/
 COPY src/CdsHooks.Protocol/CdsHooks.Protocol.csproj src/CdsHooks.Protocol/
 COPY src/CdsHooks.Rls/CdsHooks.Rls.csproj src/CdsHooks.Rls/
+COPY src/CdsHooks.Storage/CdsHooks.Storage.csproj src/CdsHooks.Storage/
 COPY src/CdsHooks.Api/CdsHooks.Api.csproj src/CdsHooks.Api/
 RUN dotnet restore src/CdsHooks.Api/CdsHooks.Api.csproj
 COPY src/ src/

@@ -6,9 +6,9 @@ using CdsHooks.Api.Feedback;
 using CdsHooks.Api.Operations;
 using CdsHooks.Api.Security;
 using CdsHooks.Api.Services;
-using CdsHooks.Api.Storage;
 using CdsHooks.Api.Telemetry;
 using CdsHooks.Rls.Knowledge;
+using CdsHooks.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
 

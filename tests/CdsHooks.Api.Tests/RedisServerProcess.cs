@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using CdsHooks.Testing;
 
 namespace CdsHooks.Api.Tests;
 

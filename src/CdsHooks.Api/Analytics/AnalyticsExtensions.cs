@@ -1,4 +1,4 @@
-using CdsHooks.Api.Storage;
+using CdsHooks.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using CdsHooks.Api.LockOut;
 using Microsoft.Extensions.Options;
@@ -21,7 +21,8 @@ public static class AnalyticsExtensions
         services.AddHostedService(sp => sp.GetRequiredService<CardLogWriter>());
         services.AddSingleton<CardReportQuery>();
         // The lock-out after override records what it held back: the report counts it per kind.
-        services.TryAddSingleton<ILockOutStatistics, LockOutCountQuery>();
+        services.TryAddSingleton<ILockOutStatistics>(sp => new LockOutCountQuery(
+            sp.GetRequiredService<CdsDatabase>(), sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value.LockOut.Enabled));
         services.AddHealthChecks().AddCheck<CardLogHealthCheck>("card-log", tags: ["ready"]);
         services.AddCardLockOut();
         services.ConfigureHttpJsonOptions(o =>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
+using CdsHooks.Storage;
 using Microsoft.Win32.SafeHandles;
 
 namespace CdsHooks.Api.Analytics;
@@ -216,7 +217,7 @@ public sealed class CardLogSpool : IDisposable
                 _writer.Write(IssuedType);
                 WriteCommon(card);
                 _writer.Write(card.HookInstance);
-                _writer.Write(Storage.StoredTime.ToMicros(card.IssuedAt));
+                _writer.Write(StoredTime.ToMicros(card.IssuedAt));
                 _writer.Write(card.SuggestionUuids.Count);
                 foreach (var uuid in card.SuggestionUuids) _writer.Write(uuid);
                 WriteOptional(card.PatientKey);
@@ -229,7 +230,7 @@ public sealed class CardLogSpool : IDisposable
                 _writer.Write(WithheldType);
                 WriteCommon(withheld);
                 _writer.Write((byte)withheld.Reason);
-                _writer.Write(Storage.StoredTime.ToMicros(withheld.WithheldAt));
+                _writer.Write(StoredTime.ToMicros(withheld.WithheldAt));
                 break;
             default:
                 throw new ArgumentException($"Unknown card-log record {record.GetType().Name}", nameof(record));
@@ -259,11 +260,11 @@ public sealed class CardLogSpool : IDisposable
             if (type == WithheldType)
             {
                 var reason = (WithholdReason)reader.ReadByte();
-                return new WithheldCard(uuid, service, kind, reason, Storage.StoredTime.FromMicros(reader.ReadInt64()));
+                return new WithheldCard(uuid, service, kind, reason, StoredTime.FromMicros(reader.ReadInt64()));
             }
             if (type != IssuedType) return null;
             var hookInstance = reader.ReadString();
-            var issuedAt = Storage.StoredTime.FromMicros(reader.ReadInt64());
+            var issuedAt = StoredTime.FromMicros(reader.ReadInt64());
             var suggestions = new string[reader.ReadInt32()];
             for (var i = 0; i < suggestions.Length; i++) suggestions[i] = reader.ReadString();
             var patient = reader.ReadBoolean() ? reader.ReadString() : null;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Threading.Channels;
-using CdsHooks.Api.Storage;
 using CdsHooks.Api.Telemetry;
+using CdsHooks.Storage;
 using Microsoft.Extensions.Options;
 
 namespace CdsHooks.Api.Analytics;
@@ -101,16 +101,16 @@ public sealed partial class CardLogWriter : IHostedService, ICardLog, ICardLogHe
         foreach (var card in selection.Shown)
         {
             if (card.Uuid is null) continue; // nothing could refer to it: feedback names cards by uuid
-            Enqueue(new IssuedCard(card.Uuid, serviceId, CardLogRecord.KindOf(card), hookInstance, now,
+            Enqueue(new IssuedCard(card.Uuid, serviceId, CardLogRecords.KindOf(card), hookInstance, now,
                 [.. (card.Suggestions ?? []).Select(s => s.Uuid).OfType<string>()], patient, encounter, card.AboutDraftOrder)
             {
-                SuggestionKeys = IssuedCard.SuggestionKeysOf(card.Suggestions),
+                SuggestionKeys = CardLogRecords.SuggestionKeysOf(card.Suggestions),
             });
         }
         foreach (var (card, reason) in selection.Withheld)
         {
             if (card.Uuid is null) continue;
-            Enqueue(new WithheldCard(card.Uuid, serviceId, CardLogRecord.KindOf(card), reason, now));
+            Enqueue(new WithheldCard(card.Uuid, serviceId, CardLogRecords.KindOf(card), reason, now));
         }
     }
 

@@ -4,7 +4,7 @@ using System.Text;
 using System.Threading.RateLimiting;
 using CdsHooks.Api.Analytics;
 using CdsHooks.Api.Services;
-using CdsHooks.Api.Storage;
+using CdsHooks.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;

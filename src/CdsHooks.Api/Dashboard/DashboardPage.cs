@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using CdsHooks.Api.Analytics;
+using CdsHooks.Storage;
 using static CdsHooks.Api.Dashboard.SvgCharts;
 
 namespace CdsHooks.Api.Dashboard;

@@ -1,7 +1,5 @@
 using System.Globalization;
-using CdsHooks.Api.Analytics;
-using CdsHooks.Api.Feedback;
-using CdsHooks.Api.Storage;
+using CdsHooks.Storage;
 
 namespace CdsHooks.Api.Dashboard;
 
@@ -60,7 +58,8 @@ public static partial class DemoData
         var database = services.GetRequiredService<CdsDatabase>();
         var logger = services.GetRequiredService<ILogger<SchemaMigrator>>();
         await new SchemaMigrator(database, logger).MigrateAsync(CancellationToken.None);
-        var existing = await CountCardsAsync(database);
+        long existing;
+        await using (var cardLog = new CardLogStore(database)) existing = await cardLog.CountIssuedAsync(CancellationToken.None);
         if (existing > 0)
         {
             await Console.Error.WriteLineAsync($"The {database.Provider} store at {database.Location} already holds {existing} cards: demo data goes into an empty store only. " +
@@ -169,13 +168,6 @@ public static partial class DemoData
             list.Clear();
         }
         return stored;
-    }
-
-    private static async Task<long> CountCardsAsync(CdsDatabase database)
-    {
-        await using var connection = await database.OpenAsync(CancellationToken.None);
-        await using var command = CdsDatabase.Command(connection, null, "SELECT COUNT(*) FROM card_log");
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
     }
 
     private static bool TryParse(string[] args, out int weeks, out int kinds, out double scale, out int seed)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
-using CdsHooks.Api.Analytics;
+using CdsHooks.Storage;
 
 namespace CdsHooks.Api.Dashboard;
 

@@ -1,8 +1,8 @@
 using System.Data.Common;
 using CdsHooks.Api.Services;
-using CdsHooks.Api.Storage;
 using CdsHooks.Api.Telemetry;
 using CdsHooks.Protocol;
+using CdsHooks.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CdsHooks.Api.Feedback;

@@ -1,4 +1,5 @@
 using CdsHooks.Protocol;
+using CdsHooks.Storage;
 
 namespace CdsHooks.Api.Feedback;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics.Metrics;
 using CdsHooks.Api.Analytics;
 using CdsHooks.Api.Security;
-using CdsHooks.Api.Storage;
 using CdsHooks.Protocol;
+using CdsHooks.Storage;
 using Microsoft.Extensions.Options;
 
 namespace CdsHooks.Api.LockOut;
@@ -71,7 +71,7 @@ public sealed partial class CardLockOut
         foreach (var card in cards)
         {
             if (AlwaysShown(card)) continue; // a caution on an order being placed, or a gap in this call's data
-            var kind = CardLogRecord.KindOf(card);
+            var kind = CardLogRecords.KindOf(card);
             if (repeatKey is not null && _recent.WasShown(repeatKey, kind, hookInstance, remindersSince!.Value))
             {
                 (withheld ??= [])[card] = WithholdReason.Repeat;
@@ -95,7 +95,7 @@ public sealed partial class CardLockOut
                 foreach (var card in cards)
                 {
                     if (AlwaysShown(card) || withheld?.ContainsKey(card) == true) continue;
-                    var kind = CardLogRecord.KindOf(card);
+                    var kind = CardLogRecords.KindOf(card);
                     if (history.LastOverride.TryGetValue(kind, out var overridden) && overridden >= now - _options.LockOutOf(kind))
                     {
                         (withheld ??= [])[card] = WithholdReason.LockOut;
@@ -113,7 +113,7 @@ public sealed partial class CardLockOut
         {
             foreach (var card in shown)
             {
-                if (!AlwaysShown(card)) _recent.Remember(repeatKey, CardLogRecord.KindOf(card), hookInstance, now);
+                if (!AlwaysShown(card)) _recent.Remember(repeatKey, CardLogRecords.KindOf(card), hookInstance, now);
             }
         }
         if (withheld is null) return CardSelection.AllShown(cards, subject);
@@ -124,8 +124,8 @@ public sealed partial class CardLockOut
             if (!withheld.TryGetValue(card, out var reason)) continue;
             held.Add((card, reason));
             var code = WithheldCard.Code(reason);
-            _withheld.Add(1, new("reason", code), new("card_kind", CardLogRecord.KindOf(card)), new("service", serviceId));
-            LogWithheld(_logger, CardLogRecord.KindOf(card), code);
+            _withheld.Add(1, new("reason", code), new("card_kind", CardLogRecords.KindOf(card)), new("service", serviceId));
+            LogWithheld(_logger, CardLogRecords.KindOf(card), code);
         }
         return new CardSelection(shown, held, subject);
     }
@@ -146,7 +146,7 @@ public sealed partial class CardLockOut
         if (_keyring is null) return;
         var subject = _keyring.For(PatientKeyring.OpenScope, "warm-up", "warm-up");
         var now = _clock.GetUtcNow();
-        var request = new CardHistoryRequest(subject.Patient!, subject.Encounter, "warm-up", [CardLogRecord.UnknownKind], now, now);
+        var request = new CardHistoryRequest(subject.Patient!, subject.Encounter, "warm-up", [CardLogRecords.UnknownKind], now, now);
         try
         {
             await Task.Run(() => _history.FindAsync(request, cancellationToken), cancellationToken).WaitAsync(TimeSpan.FromSeconds(2), TimeProvider.System, cancellationToken);

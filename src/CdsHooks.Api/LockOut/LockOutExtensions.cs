@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using CdsHooks.Api.Analytics;
-using CdsHooks.Api.Storage;
+using CdsHooks.Storage;
 using Microsoft.Extensions.Options;
 
 namespace CdsHooks.Api.LockOut;

@@ -2,7 +2,7 @@ using System.Buffers.Text;
 using System.Collections.Frozen;
 using System.Security.Claims;
 using System.Text.Json;
-using CdsHooks.Api.Storage;
+using CdsHooks.Storage;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CdsHooks.Storage;
 using Microsoft.Extensions.Options;
 
 namespace CdsHooks.Api.Security;

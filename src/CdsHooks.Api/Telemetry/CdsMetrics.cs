@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using CdsHooks.Api.Feedback;
+using CdsHooks.Storage;
 
 namespace CdsHooks.Api.Telemetry;
 

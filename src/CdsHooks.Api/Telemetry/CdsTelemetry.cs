@@ -2,7 +2,7 @@ using System.Diagnostics;
 using CdsHooks.Api.Analytics;
 using CdsHooks.Api.LockOut;
 using CdsHooks.Api.Security;
-using CdsHooks.Api.Storage;
+using CdsHooks.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;

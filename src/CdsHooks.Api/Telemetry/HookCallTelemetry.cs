@@ -65,7 +65,7 @@ public sealed class HookCallTelemetry(CdsServiceCatalog catalog, CdsMetrics metr
         var kinds = new string[cards.Count];
         for (var i = 0; i < cards.Count; i++)
         {
-            kinds[i] = cards[i].Source.Topic?.Code ?? IssuedCard.UnknownKind;
+            kinds[i] = cards[i].Source.Topic?.Code ?? CardLogRecords.UnknownKind;
             metrics.CardIssued(serviceId, kinds[i]);
         }
         span?.SetTag(CdsTelemetry.CardCount, cards.Count);

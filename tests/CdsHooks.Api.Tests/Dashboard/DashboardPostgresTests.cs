@@ -1,5 +1,6 @@
-using CdsHooks.Api.Storage;
 using CdsHooks.Api.Tests.Storage;
+using CdsHooks.Storage;
+using CdsHooks.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CdsHooks.Api.Tests.Dashboard;

@@ -1,6 +1,6 @@
 using CdsHooks.Api.Analytics;
 using CdsHooks.Api.Feedback;
-using CdsHooks.Api.Storage;
+using CdsHooks.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CdsHooks.Api.Tests.Dashboard;

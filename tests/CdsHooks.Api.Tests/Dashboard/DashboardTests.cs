@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using CdsHooks.Api.Dashboard;
-using CdsHooks.Api.Storage;
 using CdsHooks.Api.Tests.Storage;
+using CdsHooks.Storage;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -357,7 +357,7 @@ public sealed class DashboardAccessModeTests
     {
         await using var host = new ConfiguredHost("Development", ("Analytics:LockOut:Enabled", "false"));
         _ = host.Client;
-        var card = new CdsHooks.Api.Analytics.IssuedCard(Guid.NewGuid().ToString(), "rls-iron-order-select", "iron-therapy", Guid.NewGuid().ToString(), host.Clock.GetUtcNow().AddDays(-1), []);
+        var card = new IssuedCard(Guid.NewGuid().ToString(), "rls-iron-order-select", "iron-therapy", Guid.NewGuid().ToString(), host.Clock.GetUtcNow().AddDays(-1), []);
         await using (var log = new CardLogStore(host.Services.GetRequiredService<CdsDatabase>())) await log.AppendAsync([card], CancellationToken.None);
 
         using var client = new DashboardClient(host.BaseAddress);
@@ -378,10 +378,10 @@ public sealed class DashboardAccessModeTests
         _ = host.Client;
         const string Hostile = "<img src=x onerror=alert(1)>\"quoted\"";
         var at = host.Clock.GetUtcNow().AddDays(-1);
-        var card = new CdsHooks.Api.Analytics.IssuedCard(Guid.NewGuid().ToString(), "rls-iron-order-select", "ssri-caution", Guid.NewGuid().ToString(), at, []);
+        var card = new IssuedCard(Guid.NewGuid().ToString(), "rls-iron-order-select", "ssri-caution", Guid.NewGuid().ToString(), at, []);
         await using (var log = new CardLogStore(host.Services.GetRequiredService<CdsDatabase>())) await log.AppendAsync([card], CancellationToken.None);
         await host.Services.GetRequiredService<FeedbackStore>().SaveAsync("rls-iron-order-select",
-            [new(card.CardUuid, CdsHooks.Api.Feedback.FeedbackOutcome.Overridden, at, [], new("urn:x", "x", Hostile))], at, CancellationToken.None);
+            [new(card.CardUuid, FeedbackOutcome.Overridden, at, [], new("urn:x", "x", Hostile))], at, CancellationToken.None);
 
         using var client = new DashboardClient(host.BaseAddress);
         using var page = await client.GetAsync("/dashboard");
@@ -389,23 +389,6 @@ public sealed class DashboardAccessModeTests
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.DoesNotContain("<img", html, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("&lt;img src=x onerror=alert(1)&gt;", html, StringComparison.Ordinal);
-    }
-
-    [Theory]
-    [InlineData(new[] { "iv", "oral" }, 2, "iv oral")]
-    [InlineData(new[] { "iv", null }, 2, "iv ?")]
-    [InlineData(new[] { "Not A Key", "remove" }, 2, "? remove")]
-    [InlineData(new[] { "iv" }, 3, "iv ? ?")]
-    [InlineData(new string?[] { null, null }, 2, null)]
-    [InlineData(new string?[0], 2, null)]
-    public void SuggestionKeys_Format_KeepsPositionsAndRefusesUnsafeKeys(string?[] keys, int count, string? stored)
-    {
-        Assert.Equal(stored, CdsHooks.Api.Analytics.SuggestionKeys.Format(keys, count));
-        for (var i = 0; i < count; i++)
-        {
-            var expected = i < keys.Length && CdsHooks.Api.Analytics.SuggestionKeys.IsValid(keys[i]) ? keys[i] : "#" + (i + 1);
-            Assert.Equal(expected, CdsHooks.Api.Analytics.SuggestionKeys.At(stored, i));
-        }
     }
 
     [Fact]

@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
-using CdsHooks.Api.Storage;
+using CdsHooks.Storage;
+using CdsHooks.Testing;
 using Xunit.Abstractions;
 
 namespace CdsHooks.Api.Tests.Feedback;

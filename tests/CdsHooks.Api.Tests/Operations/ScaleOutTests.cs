@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using CdsHooks.Api.Tests.Feedback;
 using CdsHooks.Api.Tests.Security;
+using CdsHooks.Testing;
 using Xunit.Abstractions;
 
 namespace CdsHooks.Api.Tests.Operations;

@@ -1,9 +1,9 @@
 using System.Net;
 using CdsHooks.Api.Analytics;
-using CdsHooks.Api.Storage;
 using CdsHooks.Api.Tests.Feedback;
+using CdsHooks.Storage;
+using CdsHooks.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CdsHooks.Api.Tests.Storage;
 
@@ -52,24 +52,4 @@ public sealed class PostgresStorageTests(PostgresHost host) : IClassFixture<Post
         Assert.True(kind.GetProperty("issued").GetInt64() >= 1, text);
         Assert.True(kind.GetProperty("accepted").GetInt64() >= 1, text);
     }
-
-    [RequiresPostgresFact]
-    public async Task Migrate_ManyNodesAtOnceOnAnEmptyDatabase_EachVersionAppliedOnce()
-    {
-        var connectionString = await TestServers.CreateDatabaseAsync();
-        try
-        {
-            var nodes = Enumerable.Range(0, 4).Select(_ => new PostgresCdsDatabase(connectionString)).ToList();
-            await Task.WhenAll(nodes.Select(n => new SchemaMigrator(n, NullLogger<SchemaMigrator>.Instance).MigrateAsync(CancellationToken.None)));
-
-            var versions = await StoreInspection.QueryAsync(nodes[0], "SELECT version FROM schema_version");
-            Assert.Equal(SchemaMigrator.Migrations.Count, versions.Count);
-            foreach (var n in nodes) await n.DisposeAsync();
-        }
-        finally
-        {
-            await TestServers.DropDatabaseAsync(connectionString);
-        }
-    }
-
 }

@@ -5,9 +5,10 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using CdsHooks.Api.Security;
-using CdsHooks.Api.Storage;
 using CdsHooks.Api.Tests.Feedback;
 using CdsHooks.Api.Tests.Security;
+using CdsHooks.Storage;
+using CdsHooks.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CdsHooks.Api.Tests.Storage;
@@ -68,14 +69,14 @@ public sealed class RedisFaultHost : CdsServiceHost, IAsyncLifetime
         return (response.StatusCode, report.RootElement.GetProperty("checks").GetProperty("redis").Clone(), elapsed);
     }
 
-    /// <summary>Waits (on <see cref="CdsHooks.Api.Storage.StoreHealth.WhenChanged"/>, no polling) until Redis is no longer failing.</summary>
+    /// <summary>Waits (on <see cref="CdsHooks.Storage.StoreHealth.WhenChanged"/>, no polling) until Redis is no longer failing.</summary>
     public async Task RedisRecoveredAsync(TimeSpan within)
     {
         using var deadline = new CancellationTokenSource(within);
-        while (StoreHealth.IsFailing(CdsHooks.Api.Storage.StoreHealth.Redis))
+        while (StoreHealth.IsFailing(CdsHooks.Storage.StoreHealth.Redis))
         {
             var changed = StoreHealth.WhenChanged;
-            if (!StoreHealth.IsFailing(CdsHooks.Api.Storage.StoreHealth.Redis)) break;
+            if (!StoreHealth.IsFailing(CdsHooks.Storage.StoreHealth.Redis)) break;
             await changed.WaitAsync(deadline.Token);
         }
     }

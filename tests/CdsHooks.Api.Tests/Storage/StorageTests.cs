@@ -1,59 +1,18 @@
 using System.Net;
 using System.Text;
-using CdsHooks.Api.Storage;
 using CdsHooks.Api.Tests.Feedback;
 using CdsHooks.Protocol;
+using CdsHooks.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace CdsHooks.Api.Tests.Storage;
 
-/// <summary>Storage configuration, schema migration and the embedded SQLite store.</summary>
+/// <summary>A bad storage or Redis setting stops the start, naming the key (the validators alone: CdsHooks.Storage.Tests).</summary>
 [Collection(BootFailureCollection.Name)]
 public sealed class StorageTests
 {
-    [Theory]
-    [InlineData("mysql", null, "Storage:Provider")]
-    [InlineData("postgres", null, "Storage:ConnectionString is required")]
-    [InlineData("postgres", "Database=cds", "must name a Host")]
-    [InlineData("postgres", "Hots=db", "Storage:ConnectionString")]
-    [InlineData("sqlite", "Mode=ReadOnly;Data Source=x.db", "read-only")]
-    [InlineData("sqlite", "Nonsense Key=1", "Storage:ConnectionString")]
-    public void StorageValidator_BadSettings_FailNamingTheKey(string provider, string? connectionString, string expected)
-    {
-        var result = new StorageOptionsValidator().Validate(null, new StorageOptions { Provider = provider, ConnectionString = connectionString });
-        Assert.True(result.Failed);
-        Assert.Contains(expected, result.FailureMessage, StringComparison.Ordinal);
-    }
-
-    [Theory]
-    [InlineData("sqlite", null)]
-    [InlineData("SQLite", "Data Source=/tmp/x.db")]
-    [InlineData("postgres", "Host=127.0.0.1;Port=5432;Database=cds;Username=cds")]
-    public void StorageValidator_GoodSettings_Pass(string provider, string? connectionString) =>
-        Assert.True(new StorageOptionsValidator().Validate(null, new StorageOptions { Provider = provider, ConnectionString = connectionString }).Succeeded);
-
-    [Theory]
-    [InlineData("", true)]
-    [InlineData("127.0.0.1:6379,abortConnect=false", true)]
-    [InlineData("127.0.0.1:6379,notAnOption=1", false)]
-    [InlineData(",,,", false)]
-    public void RedisValidator_ChecksTheConfigurationString(string value, bool valid) =>
-        Assert.Equal(valid, new RedisOptionsValidator().Validate(null, new RedisOptions { ConnectionString = value }).Succeeded);
-
-    [Theory]
-    [InlineData(0)]
-    [InlineData(9)]
-    [InlineData(1001)]
-    public void RedisValidator_OperationTimeoutOutOfRange_FailsNamingTheKey(int milliseconds)
-    {
-        var result = new RedisOptionsValidator().Validate(null, new RedisOptions { ConnectionString = "127.0.0.1:6379", OperationTimeoutMilliseconds = milliseconds });
-        Assert.True(result.Failed);
-        Assert.Contains("Redis:OperationTimeoutMilliseconds", result.FailureMessage, StringComparison.Ordinal);
-    }
-
     [Fact]
     public void RedisOperationTimeoutOutOfRange_StopsTheStartWithTheKeyInTheMessage()
     {
@@ -68,97 +27,6 @@ public sealed class StorageTests
         using var host = new ConfiguredHost(("Storage:Provider", "oracle"));
         var error = Assert.Throws<OptionsValidationException>(() => host.Client);
         Assert.Contains("Storage:Provider", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Migrate_TwiceOnTheSameFile_AppliesEachVersionOnce()
-    {
-        await using var scratch = new ScratchSqlite();
-        var migrator = new SchemaMigrator(scratch.Database, NullLogger<SchemaMigrator>.Instance);
-
-        Assert.Equal(SchemaMigrator.LatestVersion, await migrator.MigrateAsync(CancellationToken.None));
-        Assert.Equal(SchemaMigrator.LatestVersion, await migrator.MigrateAsync(CancellationToken.None));
-
-        var versions = await StoreInspection.QueryAsync(scratch.Database, "SELECT version FROM schema_version");
-        Assert.Equal(SchemaMigrator.Migrations.Count, versions.Count);
-        var journal = await StoreInspection.QueryAsync(scratch.Database, "PRAGMA journal_mode");
-        Assert.Equal("wal", journal[0]["journal_mode"]);
-    }
-
-    [Fact]
-    public async Task Migrate_DatabaseFromANewerBuild_RefusesToStart()
-    {
-        await using var scratch = new ScratchSqlite();
-        var migrator = new SchemaMigrator(scratch.Database, NullLogger<SchemaMigrator>.Instance);
-        await migrator.MigrateAsync(CancellationToken.None);
-        await scratch.Database.WriteAsync(async (c, t) =>
-        {
-            await using var insert = c.CreateCommand();
-            insert.Transaction = t;
-            insert.CommandText = "INSERT INTO schema_version (version, description, applied_at) VALUES (999, 'future', 0)";
-            return await insert.ExecuteNonQueryAsync();
-        }, CancellationToken.None);
-
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => migrator.MigrateAsync(CancellationToken.None));
-        Assert.Contains("schema version 999", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task SqliteConnections_UseFullSynchronousCommits()
-    {
-        await using var scratch = new ScratchSqlite();
-        var rows = await StoreInspection.QueryAsync(scratch.Database, "PRAGMA synchronous");
-        Assert.Equal(2L, rows[0]["synchronous"]); // 2 = FULL
-    }
-
-    [Fact]
-    public async Task SqliteCardLogConnection_IsRelaxedToNormal_AndNeverHandsThatToFeedbackWrites()
-    {
-        await using var scratch = new ScratchSqlite();
-        await using (var bulk = await scratch.Database.OpenBulkWriterAsync(CancellationToken.None))
-        {
-            Assert.Equal(1L, await PragmaAsync(bulk, "synchronous")); // 1 = NORMAL
-        }
-
-        // A feedback write opens after the card log's connection was closed: it must still fsync every commit.
-        await using var next = await scratch.Database.OpenAsync(CancellationToken.None);
-        Assert.Equal(2L, await PragmaAsync(next, "synchronous"));
-    }
-
-    private static async Task<object?> PragmaAsync(System.Data.Common.DbConnection connection, string pragma)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA " + pragma;
-        return await command.ExecuteScalarAsync();
-    }
-
-    [Fact]
-    public async Task RelativeSqlitePath_IsUnderTheContentRoot_AndCreatedWhenMissing()
-    {
-        var root = Path.Combine(Path.GetTempPath(), "cds-tests", Guid.NewGuid().ToString("N"));
-        await using (var database = new SqliteCdsDatabase("Data Source=" + Path.Combine("data", "cds.db"), root))
-        {
-            Assert.Equal(Path.Combine(root, "data", "cds.db"), database.Location);
-            await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
-        }
-        Assert.True(File.Exists(Path.Combine(root, "data", "cds.db")));
-        Directory.Delete(root, recursive: true);
-    }
-
-    /// <summary>A throwaway migrated-on-demand SQLite file.</summary>
-    private sealed class ScratchSqlite : IAsyncDisposable
-    {
-        private readonly string _folder = Path.Combine(Path.GetTempPath(), "cds-tests", Guid.NewGuid().ToString("N"));
-
-        public ScratchSqlite() => Database = new SqliteCdsDatabase("Data Source=" + Path.Combine(_folder, "cds.db"), _folder);
-
-        public SqliteCdsDatabase Database { get; }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Database.DisposeAsync();
-            Directory.Delete(_folder, recursive: true);
-        }
     }
 }
 

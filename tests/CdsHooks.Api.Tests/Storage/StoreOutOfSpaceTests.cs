@@ -3,8 +3,8 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using CdsHooks.Api.Storage;
 using CdsHooks.Api.Tests.Feedback;
+using CdsHooks.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CdsHooks.Api.Tests.Storage;

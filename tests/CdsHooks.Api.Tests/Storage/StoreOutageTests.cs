@@ -3,9 +3,10 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using CdsHooks.Api.Analytics;
 using CdsHooks.Api.LockOut;
-using CdsHooks.Api.Storage;
 using CdsHooks.Api.Tests.Analytics;
 using CdsHooks.Api.Tests.LockOut;
+using CdsHooks.Storage;
+using CdsHooks.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
