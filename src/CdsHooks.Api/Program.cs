@@ -24,8 +24,8 @@ builder.Services.AddCdsStorage(builder.Configuration);
 builder.Services.AddCardAnalytics(builder.Configuration);
 // The card dashboard at /dashboard: operator key exchanged for a session cookie (Dashboard:*, Analytics:ApiKey).
 builder.Services.AddDashboard(builder.Configuration);
-// CDS client JWTs, CORS, body and rate limits (Security:*, Cors:*, Limits:*; validated at boot).
-builder.Services.AddCdsClientSecurity(builder.Configuration, builder.Environment);
+// Security: CDS client JWTs, CORS, body and rate limits, headers (Security:*, Cors:*, Limits:*; validated at boot).
+builder.Services.AddCdsSecurity(builder.Configuration, builder.Environment);
 // Traces and metrics over OpenTelemetry, exported with OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (off otherwise).
 builder.Services.AddCdsTelemetry(builder.Configuration);
 // OpenAPI document at /openapi/v1.json.
@@ -43,7 +43,7 @@ if (DemoData.IsCommand(args)) return DemoData.RunAsync(app.Services, args).GetAw
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 // Security headers, body cap, CORS, then authentication of everything under /cds-services and /analytics.
-app.UseCdsClientSecurity();
+app.UseCdsSecurity();
 
 app.MapDiscovery();
 app.MapCdsServices();

@@ -10,7 +10,7 @@ using Microsoft.Net.Http.Headers;
 namespace CdsHooks.Api.Security;
 
 /// <summary>
-/// Authenticates every request under <see cref="CdsClientSecurity.ProtectedPaths"/> by path, before routing picks
+/// Authenticates every request under <see cref="CdsSecurity.ProtectedPaths"/> by path, before routing picks
 /// an endpoint, so endpoints added there later (feedback, analytics) are covered without opting in. A refused
 /// call gets a bare 401 (CDS Hooks 2.0 §Trusting CDS Clients); the reason goes to the log, never the token.
 /// </summary>
@@ -36,7 +36,7 @@ internal sealed partial class CdsClientAuthenticationMiddleware(
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        if (!CdsClientSecurity.IsProtected(request.Path) || IsPreflight(request))
+        if (!CdsSecurity.IsProtected(request.Path) || IsPreflight(request))
         {
             await next(context);
             return;

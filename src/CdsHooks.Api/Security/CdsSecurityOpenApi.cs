@@ -7,7 +7,7 @@ namespace CdsHooks.Api.Security;
 /// Describes the client JWT in the OpenAPI document: a bearer scheme, required on every operation under the
 /// protected paths, with the 401, 413, 429 and 503 answers the edge adds whatever the endpoint.
 /// </summary>
-internal static class CdsClientSecurityOpenApi
+internal static class CdsSecurityOpenApi
 {
     public const string SchemeId = "cdsClientJwt";
 
@@ -24,7 +24,7 @@ internal static class CdsClientSecurityOpenApi
         };
         foreach (var (path, item) in document.Paths)
         {
-            if (!CdsClientSecurity.IsProtected(new PathString(path)) || item.Operations is null) continue;
+            if (!CdsSecurity.IsProtected(new PathString(path)) || item.Operations is null) continue;
             foreach (var operation in item.Operations.Values)
             {
                 operation.Security ??= [];
