@@ -15,8 +15,10 @@ namespace CdsHooks.Api.Security;
 public static partial class CdsSecurity
 {
     /// <summary>
-    /// Every path under these prefixes needs an authenticated client, whatever endpoint is (or is not) mapped there:
-    /// discovery, services, feedback, analytics. Add a prefix here to protect a new area.
+    /// Every path under these prefixes needs an authenticated client: discovery, services, feedback, analytics. Their
+    /// routes name a policy of <see cref="CdsAuthorization"/> (a test fails for one that does not), and the fallback
+    /// policy refuses anything else under them — an unknown path, another method — without a client. To protect a new
+    /// area, add its prefix here and name a policy at its routes.
     /// </summary>
     public static readonly IReadOnlyList<PathString> ProtectedPaths = ["/cds-services", "/analytics"];
 
@@ -62,6 +64,7 @@ public static partial class CdsSecurity
                 .SetPreflightMaxAge(TimeSpan.FromSeconds(configured.Value.PreflightMaxAgeSeconds));
         }));
 
+        services.AddCdsAuthorization();
         services.AddRequestLimits();
 
         // The OpenAPI document says which operations need the JWT and what the edge may answer.
@@ -71,8 +74,9 @@ public static partial class CdsSecurity
 
     /// <summary>
     /// The edge of the pipeline, in order: security headers, body size cap, CORS (answers preflights without a JWT),
-    /// client authentication by path, then the per-client rate limit (which needs the authenticated <c>iss</c>).
-    /// Call after the exception handler and status code pages, before the endpoints are mapped.
+    /// the route's authorization policy (<see cref="CdsAuthorization"/>: it authenticates the client where the route asks
+    /// for one), then the per-client rate limit (which needs the authenticated <c>iss</c>). Call after the exception
+    /// handler and status code pages.
     /// </summary>
     public static WebApplication UseCdsSecurity(this WebApplication app)
     {
@@ -91,7 +95,9 @@ public static partial class CdsSecurity
         app.UseSecurityHeaders();
         app.UseRequestBodyCap(limits.MaxRequestBodyBytes);
         app.UseCors(CorsPolicyName);
-        app.UseMiddleware<CdsClientAuthenticationMiddleware>();
+        // No default scheme, so this authenticates nothing by itself: each policy names the schemes it reads.
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseRateLimiter();
         return app;
     }

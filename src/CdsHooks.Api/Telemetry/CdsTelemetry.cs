@@ -30,7 +30,7 @@ public static class CdsTelemetry
 
     /// <summary>Every meter of the service: its own and those of the card log, the stores, security and lock-outs.</summary>
     public static readonly IReadOnlyList<string> MeterNames =
-        [CdsMetrics.MeterName, CdsClientAuthenticationMiddleware.MeterName, CardLogWriter.MeterName, StoreHealth.MeterName, CardLockOut.MeterName];
+        [CdsMetrics.MeterName, ClientAuthenticationMetrics.MeterName, CardLogWriter.MeterName, StoreHealth.MeterName, CardLockOut.MeterName];
 
     public static readonly ActivitySource Source = new(ActivitySourceName);
 
