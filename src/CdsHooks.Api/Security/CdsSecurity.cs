@@ -67,8 +67,8 @@ public static partial class CdsSecurity
         services.AddCdsAuthorization();
         services.AddRequestLimits();
 
-        // The OpenAPI document says which operations need the JWT and what the edge may answer.
-        services.ConfigureAll<OpenApiOptions>(o => o.AddDocumentTransformer(CdsSecurityOpenApi.DescribeAsync));
+        // The OpenAPI document says which operations need the JWT (from their routes' policies) and what the edge may answer.
+        services.ConfigureAll<OpenApiOptions>(o => o.AddOperationTransformer(CdsSecurityOpenApi.DescribeAsync));
         return services;
     }
 
