@@ -24,8 +24,9 @@ builder.Services.AddCdsStorage(builder.Configuration);
 builder.Services.AddCardAnalytics(builder.Configuration);
 // The card dashboard at /dashboard: operator key exchanged for a session cookie (Dashboard:*, Analytics:ApiKey).
 builder.Services.AddDashboard(builder.Configuration);
-// CDS client JWTs, CORS, body and rate limits (Security:*, Cors:*, Limits:*; validated at boot).
-builder.Services.AddCdsClientSecurity(builder.Configuration, builder.Environment);
+// Security: who may call (client JWT and analytics key schemes, route policies), CORS, body and rate limits, headers
+// (Security:*, Cors:*, Limits:*; validated at boot).
+builder.Services.AddCdsSecurity(builder.Configuration, builder.Environment);
 // Traces and metrics over OpenTelemetry, exported with OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (off otherwise).
 builder.Services.AddCdsTelemetry(builder.Configuration);
 // OpenAPI document at /openapi/v1.json.
@@ -42,8 +43,8 @@ if (DemoData.IsCommand(args)) return DemoData.RunAsync(app.Services, args).GetAw
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-// Security headers, body cap, CORS, then authentication of everything under /cds-services and /analytics.
-app.UseCdsClientSecurity();
+// Security headers, body cap, CORS, each route's authorization policy (the fallback keeps /cds-services and /analytics closed), rate limit.
+app.UseCdsSecurity();
 
 app.MapDiscovery();
 app.MapCdsServices();

@@ -1,11 +1,9 @@
 using System.Data.Common;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
+using CdsHooks.Api.Security;
 using CdsHooks.Api.Services;
 using CdsHooks.Protocol;
 using CdsHooks.Storage;
-using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -14,12 +12,12 @@ namespace CdsHooks.Api.Analytics;
 /// <summary><c>GET /analytics/cards</c>: how often each kind of card is issued, accepted and overridden, and why.</summary>
 public static partial class AnalyticsApi
 {
-    public const string ApiKeyHeader = "X-Api-Key";
     private static readonly TimeSpan DefaultRange = TimeSpan.FromDays(30);
 
     public static RouteGroupBuilder MapCardAnalytics(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/analytics").WithTags("Analytics").AddEndpointFilter(RequireApiKeyAsync);
+        // A CDS client, and the operator key when Analytics:ApiKey is set.
+        var group = app.MapGroup("/analytics").WithTags("Analytics").RequireAuthorization(CdsAuthorization.AnalyticsReader);
         group.MapGet("/cards", GetCardsAsync)
             .WithName("CardAnalytics")
             .WithSummary("Cards issued, accepted and overridden per service and card kind, with the top override reasons, over [from, to).")
@@ -155,27 +153,6 @@ public static partial class AnalyticsApi
 
     private static string Describe(string name, string value) =>
         $"'{name}' must be an RFC 3339 date-time (2026-11-21T00:00:00Z) or a date (2026-11-21) between 1970 and 9000, not '{(value.Length > 40 ? value[..40] + "…" : value)}'.";
-
-    /// <summary>
-    /// With <c>Analytics:ApiKey</c> set, <c>X-Api-Key</c> must match it (compared in constant time). This is on top of
-    /// any authentication the host applies to <c>/analytics/*</c>. A refusal is a bare 401, as for a bad JWT.
-    /// </summary>
-    public static async ValueTask<object?> RequireApiKeyAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var options = context.HttpContext.RequestServices.GetRequiredService<IOptions<AnalyticsOptions>>().Value;
-        if (options.RequiresApiKey)
-        {
-            var sent = context.HttpContext.Request.Headers[ApiKeyHeader].ToString();
-            var expected = SHA256.HashData(Encoding.UTF8.GetBytes(options.ApiKey!.Trim()));
-            var actual = SHA256.HashData(Encoding.UTF8.GetBytes(sent));
-            if (!CryptographicOperations.FixedTimeEquals(expected, actual))
-            {
-                context.HttpContext.Features.Get<IStatusCodePagesFeature>()?.Enabled = false;
-                return TypedResults.Unauthorized();
-            }
-        }
-        return await next(context);
-    }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Card analytics query failed")]
     private static partial void LogQueryFailed(ILogger logger, Exception exception);

@@ -1,3 +1,4 @@
+using CdsHooks.Api.Security;
 using CdsHooks.Api.Services;
 using CdsHooks.Protocol;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -9,7 +10,7 @@ public static class DiscoveryApi
 {
     public static RouteGroupBuilder MapDiscovery(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/cds-services").WithTags("Discovery");
+        var group = app.MapGroup("/cds-services").WithTags("Discovery").RequireAuthorization(CdsAuthorization.CdsClient);
         group.MapGet("", GetServices)
             .WithName("Discovery")
             .WithSummary("Lists the CDS services, their hooks and prefetch templates.");

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using CdsHooks.Api.Security;
 using CdsHooks.Api.Services;
 using CdsHooks.Api.Telemetry;
 using CdsHooks.Protocol;
@@ -12,7 +13,7 @@ public static partial class FeedbackApi
 {
     public static RouteGroupBuilder MapFeedback(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/cds-services").WithTags("Feedback");
+        var group = app.MapGroup("/cds-services").WithTags("Feedback").RequireAuthorization(CdsAuthorization.CdsClient);
         group.MapPost("/{id}/feedback", PostAsync)
             .WithName("PostFeedback")
             .WithSummary("Records whether cards were accepted or overridden; 200 once the reports are stored durably.")

@@ -1,4 +1,5 @@
 using System.Net;
+using CdsHooks.Api.Security;
 using CdsHooks.Api.Services;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;

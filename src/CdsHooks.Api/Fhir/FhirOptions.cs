@@ -1,3 +1,4 @@
+using CdsHooks.Api.Security;
 using Microsoft.Extensions.Options;
 
 namespace CdsHooks.Api.Fhir;

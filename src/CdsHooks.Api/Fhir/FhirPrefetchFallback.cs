@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CdsHooks.Api.Security;
 using CdsHooks.Api.Services;
 using CdsHooks.Api.Telemetry;
 using CdsHooks.Fhir;

@@ -17,7 +17,7 @@ public static partial class ServiceApi
 {
     public static RouteGroupBuilder MapCdsServices(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/cds-services").WithTags("CDS Services");
+        var group = app.MapGroup("/cds-services").WithTags("CDS Services").RequireAuthorization(CdsAuthorization.CdsClient);
         group.MapPost("/{id}", InvokeAsync)
             .WithName("InvokeService")
             .WithSummary("Calls a CDS service with a hook request; answers with cards.")

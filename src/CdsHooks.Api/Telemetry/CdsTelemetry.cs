@@ -37,7 +37,7 @@ public static class CdsTelemetry
 
     /// <summary>Every meter of the service: its own and those of the card log, the stores, security, lock-outs and the FHIR client's resilience.</summary>
     public static readonly IReadOnlyList<string> MeterNames =
-        [CdsMetrics.MeterName, CdsClientAuthenticationMiddleware.MeterName, CardLogWriter.MeterName, StoreHealth.MeterName, CardLockOut.MeterName, PollyMeterName];
+        [CdsMetrics.MeterName, ClientAuthenticationMetrics.MeterName, CardLogWriter.MeterName, StoreHealth.MeterName, CardLockOut.MeterName, PollyMeterName];
 
     public static readonly ActivitySource Source = new(ActivitySourceName);
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using CdsHooks.Api.Analytics;
+using CdsHooks.Api.Security;
 using CdsHooks.Api.Tests.Feedback;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -127,7 +128,7 @@ public sealed class AnalyticsApiKeyTests(ApiKeyHost host) : IClassFixture<ApiKey
     public async Task MissingOrWrongKey_Returns401WithEmptyBody(string? key)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/analytics/cards");
-        if (key is not null) request.Headers.Add(AnalyticsApi.ApiKeyHeader, key);
+        if (key is not null) request.Headers.Add(AnalyticsApiKeyAuthenticationHandler.HeaderName, key);
         using var response = await host.Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Empty(await response.Content.ReadAsStringAsync());
@@ -137,7 +138,7 @@ public sealed class AnalyticsApiKeyTests(ApiKeyHost host) : IClassFixture<ApiKey
     public async Task RightKey_Returns200()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/analytics/cards");
-        request.Headers.Add(AnalyticsApi.ApiKeyHeader, ApiKeyHost.Key);
+        request.Headers.Add(AnalyticsApiKeyAuthenticationHandler.HeaderName, ApiKeyHost.Key);
         using var response = await host.Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using CdsHooks.Api.Fhir;
+using CdsHooks.Api.Security;
 using Microsoft.Extensions.Options;
 
 namespace CdsHooks.Api.Tests.Fhir;

@@ -1,4 +1,5 @@
 using CdsHooks.Api.Fhir;
+using CdsHooks.Api.Security;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

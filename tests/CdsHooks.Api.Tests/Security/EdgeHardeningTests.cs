@@ -144,6 +144,45 @@ public sealed class SecurityOpenApiTests(SecuredCdsServiceHost host) : IClassFix
             foreach (var code in new[] { "401", "413", "429", "503" }) Assert.True(operation.GetProperty("responses").TryGetProperty(code, out _), code);
         }
     }
+
+    [Fact]
+    public async Task OpenApi_FollowsTheRoutesPolicies_FeedbackAndAnalyticsNeedTheJwt_OpenRoutesNothing()
+    {
+        using var response = await host.GetAsync("/openapi/v1.json", null);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var paths = doc.RootElement.GetProperty("paths");
+        foreach (var (path, method) in new[] { ("/cds-services/{id}/feedback", "post"), ("/analytics/cards", "get"), ("/analytics/cards/report", "get") })
+        {
+            // No Analytics:ApiKey on this host: the JWT alone.
+            Assert.Equal("cdsClientJwt", paths.GetProperty(path).GetProperty(method).GetProperty("security")[0].EnumerateObject().Single().Name);
+        }
+        foreach (var path in new[] { "/explain", "/explain/{kind}", "/dashboard/api/report" })
+        {
+            var operation = paths.EnumerateObject().Single(p => p.Name.TrimEnd('/') == path).Value.GetProperty("get");
+            Assert.False(operation.TryGetProperty("security", out _), path);
+        }
+        Assert.False(doc.RootElement.GetProperty("components").GetProperty("securitySchemes").TryGetProperty("analyticsApiKey", out _));
+    }
+}
+
+/// <summary>With <c>Analytics:ApiKey</c> set, the analytics operations need the key as well as the JWT.</summary>
+public sealed class SecurityOpenApiWithKeyTests(SecuredApiKeyHost host) : IClassFixture<SecuredApiKeyHost>
+{
+    [Fact]
+    public async Task OpenApi_AnalyticsOperationsNeedTheJwtAndTheKey_CdsServicesTheJwtOnly()
+    {
+        using var response = await host.GetAsync("/openapi/v1.json", null);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var key = doc.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("analyticsApiKey");
+        Assert.Equal("X-Api-Key", key.GetProperty("name").GetString());
+        Assert.Equal("header", key.GetProperty("in").GetString());
+        var paths = doc.RootElement.GetProperty("paths");
+        string[] Required(string path, string method) =>
+            [.. paths.GetProperty(path).GetProperty(method).GetProperty("security")[0].EnumerateObject().Select(s => s.Name).Order(StringComparer.Ordinal)];
+        Assert.Equal(["analyticsApiKey", "cdsClientJwt"], Required("/analytics/cards", "get"));
+        Assert.Equal(["analyticsApiKey", "cdsClientJwt"], Required("/analytics/cards/report", "get"));
+        Assert.Equal(["cdsClientJwt"], Required("/cds-services/{id}", "post"));
+    }
 }
 
 /// <summary>Bad JSON shapes meet a clear 400, never a 500 (open host: no token needed).</summary>

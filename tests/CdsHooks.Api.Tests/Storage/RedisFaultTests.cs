@@ -184,7 +184,7 @@ public sealed class RedisFaultTests(RedisFaultHost host) : IClassFixture<RedisFa
     {
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.True(elapsed < Bound, $"{response.RequestMessage?.RequestUri?.AbsolutePath} took {elapsed.TotalMilliseconds:0} ms");
-        Assert.Equal(TimeSpan.FromSeconds(CdsClientAuthenticationMiddleware.UnavailableRetryAfterSeconds), response.Headers.RetryAfter?.Delta);
+        Assert.Equal(TimeSpan.FromSeconds(CdsClientAuthenticationHandler.UnavailableRetryAfterSeconds), response.Headers.RetryAfter?.Delta);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 

@@ -1,6 +1,7 @@
+using CdsHooks.Api.Fhir;
 using Microsoft.Extensions.Options;
 
-namespace CdsHooks.Api.Fhir;
+namespace CdsHooks.Api.Security;
 
 /// <summary>The answer to "may this request's fhirServer be called?": the base to use, or why not.</summary>
 public readonly record struct FhirServerCheck(Uri? Base, string? RejectedHost, string? Reason)
