@@ -85,6 +85,40 @@ if tokens_file then
   end
 end
 
+-- Many patients (BENCH_PATIENTS=N, without tokens): the same chart under N patient ids, each with its own hookInstance,
+-- sent in turn, so the service's per-patient state (the lock-out's card history) grows as it would with N patients
+-- instead of one patient called thousands of times a second. BENCH_PATIENT_ID and BENCH_HOOK_INSTANCE name the id and
+-- hookInstance in the body (every occurrence is replaced); each thread starts at its own offset.
+local patients = tonumber(os.getenv("BENCH_PATIENTS") or "") or 0
+if not tokens_file and patients > 1 and body_file and body_file ~= "" then
+  local patient_id = assert(os.getenv("BENCH_PATIENT_ID"), "BENCH_PATIENTS needs BENCH_PATIENT_ID")
+  local hook_instance = assert(os.getenv("BENCH_HOOK_INSTANCE"), "BENCH_PATIENTS needs BENCH_HOOK_INSTANCE")
+  local counter = 0
+  function setup(thread)
+    thread:set("offset", counter * 7919)
+    counter = counter + 1
+  end
+
+  local requests, next_request
+  function init(args)
+    local template = wrk.body
+    local escape = function(text) return (text:gsub("%p", "%%%0")) end
+    requests = {}
+    for i = 1, patients do
+      local body = template:gsub(escape(patient_id), patient_id .. "-" .. i)
+      body = body:gsub(escape(hook_instance), hook_instance:sub(1, 24) .. string.format("%012d", i))
+      requests[i] = wrk.format(nil, nil, nil, body)
+    end
+    next_request = (offset or 0) % patients
+  end
+
+  function request()
+    if requests == nil then return wrk.format() end
+    next_request = next_request % patients + 1
+    return requests[next_request]
+  end
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
   local errors = e.connect + e.read + e.write + e.status + e.timeout
