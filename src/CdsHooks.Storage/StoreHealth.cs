@@ -101,8 +101,11 @@ public sealed partial class StoreHealth
             _failing[component] = new Episode(reason, _clock.GetUtcNow(), _clock.GetTimestamp());
             Volatile.Write(ref _failingCount, _failing.Count);
             signal = SwapSignal();
+            // Under the lock (once per episode): a caller that finds the component failing, and answers 503 for it,
+            // finds the episode's line already written. Logged after the lock, a connection-lost event on the Redis
+            // client's thread could leave a burst of 503s with no line yet (seen in CI under load).
+            LogFailing(_logger, exception, component, reason);
         }
-        LogFailing(_logger, exception, component, reason);
         signal.TrySetResult();
     }
 
@@ -117,8 +120,8 @@ public sealed partial class StoreHealth
             if (!_failing.Remove(component, out ended)) return;
             Volatile.Write(ref _failingCount, _failing.Count);
             signal = SwapSignal();
+            LogRecovered(_logger, component, _clock.GetElapsedTime(ended.StartedAt).TotalSeconds, ended.Failures);
         }
-        LogRecovered(_logger, component, _clock.GetElapsedTime(ended.StartedAt).TotalSeconds, ended.Failures);
         signal.TrySetResult();
     }
 
